@@ -1,7 +1,8 @@
 #!/usr/bin/env python3
 """Check test-data/stix against the OASIS reference validator (stix2-validator).
 
-Every file under valid/ must produce no errors. Every file under invalid/ must be
+Every file under valid/ must produce no errors. Every file under reference-rejects/ (valid per
+the spec, wrongly rejected by the reference) must still be rejected. Every file under invalid/ must be
 rejected, unless its name is listed in invalid/REFERENCE-ACCEPTS (one file name a line,
 `#` comments) -- the cases where the reference validator is wrong, documented in
 docs/design/stix-reference-validator.md. A listed file that the reference *does* reject is
@@ -96,6 +97,18 @@ def main(argv):
             print(f"FAIL invalid/{name}: reference accepts it")
         elif verbose:
             print(f"ok   invalid/{name}: {messages[0][:160]}")
+    rejects_dir = os.path.join(root, "reference-rejects")
+    rejects_names = sorted(os.listdir(rejects_dir)) if os.path.isdir(rejects_dir) else []
+    for name in rejects_names:
+        if not name.endswith(".json"):
+            continue
+        with open(os.path.join(rejects_dir, name)) as f:
+            ok, messages = validate(json.load(f), options)
+        if ok:
+            failures += 1
+            print(f"FAIL reference-rejects/{name}: the reference accepts it now; move it to valid/")
+        elif verbose:
+            print(f"ok   reference-rejects/{name}: {messages[0][:160]}")
     for name in sorted(accepts):
         if not os.path.exists(os.path.join(invalid_dir, name)):
             failures += 1
