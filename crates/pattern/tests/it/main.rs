@@ -1,0 +1,3 @@
+//! Integration tests for `meridian-pattern`: the public API end to end.
+
+mod parse;
