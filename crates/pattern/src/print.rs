@@ -187,3 +187,201 @@ impl Display for Literal {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use proptest::prelude::*;
+
+    use crate::ast::{
+        Comparison, ComparisonExpr, Literal, ObjectPath, ObservationExpr, Operator, PathStep,
+        Pattern, Qualifier, Span,
+    };
+    use crate::timestamp::Timestamp;
+
+    fn timestamp() -> impl Strategy<Value = Timestamp> {
+        (-2_000_000_000i64..20_000_000_000, prop_oneof![Just(0u32), 0u32..1_000_000_000])
+            .prop_filter_map("in range", |(s, n)| Timestamp::from_unix(s, n))
+    }
+
+    fn literal() -> impl Strategy<Value = Literal> {
+        prop_oneof![
+            any::<i64>().prop_map(Literal::Int),
+            (-1e12f64..1e12).prop_map(Literal::Float),
+            ".{0,8}".prop_map(Literal::String),
+            any::<bool>().prop_map(Literal::Bool),
+            proptest::collection::vec(any::<u8>(), 1..8).prop_map(Literal::Binary),
+            proptest::collection::vec(any::<u8>(), 0..8).prop_map(Literal::Hex),
+            timestamp().prop_map(Literal::Timestamp),
+        ]
+    }
+
+    fn orderable() -> impl Strategy<Value = Literal> {
+        literal().prop_map(|l| if let Literal::Bool(_) = l { Literal::Int(1) } else { l })
+    }
+
+    fn path() -> impl Strategy<Value = ObjectPath> {
+        let key = ".{0,6}".prop_map(|k| if k == "hashes" { "hashes_".to_owned() } else { k });
+        let step = prop_oneof![
+            key.clone().prop_map(PathStep::Key),
+            any::<i64>().prop_map(PathStep::Index),
+            Just(PathStep::AnyIndex),
+        ];
+        ("[a-z_][a-z0-9_]{0,5}(-[a-z0-9]{1,3})?", key, proptest::collection::vec(step, 0..3))
+            .prop_filter("not a keyword", |(t, _, _)| !crate::lexer::Keyword::is_reserved(t))
+            .prop_map(|(object_type, first, rest)| {
+                let mut steps = vec![PathStep::Key(first)];
+                steps.extend(rest);
+                ObjectPath { object_type, steps, span: Span::default() }
+            })
+    }
+
+    fn comparison() -> impl Strategy<Value = ComparisonExpr> {
+        let op = prop_oneof![
+            literal().prop_map(Operator::Equal),
+            literal().prop_map(Operator::NotEqual),
+            orderable().prop_map(Operator::Greater),
+            orderable().prop_map(Operator::Less),
+            orderable().prop_map(Operator::GreaterOrEqual),
+            orderable().prop_map(Operator::LessOrEqual),
+            proptest::collection::vec(literal(), 0..3).prop_map(Operator::In),
+            ".{0,6}".prop_map(Operator::Like),
+            ".{0,6}".prop_map(Operator::Matches),
+            ".{0,6}".prop_map(Operator::IsSubset),
+            ".{0,6}".prop_map(Operator::IsSuperset),
+            Just(Operator::Exists),
+        ];
+        (path(), any::<bool>(), op).prop_map(|(path, negated, op)| {
+            ComparisonExpr::Comparison(Comparison { path, negated, op, span: Span::default() })
+        })
+    }
+
+    fn comparison_expr() -> impl Strategy<Value = ComparisonExpr> {
+        comparison().prop_recursive(3, 12, 3, |inner| {
+            prop_oneof![
+                proptest::collection::vec(inner.clone(), 2..4).prop_map(ComparisonExpr::And),
+                proptest::collection::vec(inner, 2..4).prop_map(ComparisonExpr::Or),
+            ]
+        })
+    }
+
+    fn qualifiers() -> impl Strategy<Value = Vec<Qualifier>> {
+        let within = prop_oneof![
+            (1i64..100_000).prop_map(Literal::Int),
+            (0.001f64..1e6).prop_map(Literal::Float),
+        ]
+        .prop_map(|seconds| Qualifier::Within { seconds, span: Span::default() });
+        let repeats =
+            (1i64..1000).prop_map(|times| Qualifier::Repeats { times, span: Span::default() });
+        let start_stop = (timestamp(), timestamp()).prop_filter_map("ordered", |(a, b)| {
+            (a < b).then_some(Qualifier::StartStop { start: a, stop: b, span: Span::default() })
+        });
+        (
+            proptest::option::of(within),
+            proptest::option::of(repeats),
+            proptest::option::of(start_stop),
+        )
+            .prop_map(|(a, b, c)| [a, b, c].into_iter().flatten().collect::<Vec<_>>())
+            .prop_filter("at least one", |q| !q.is_empty())
+    }
+
+    fn observation_expr() -> impl Strategy<Value = ObservationExpr> {
+        let leaf = comparison_expr().prop_map(|comparison| ObservationExpr::Observation {
+            comparison,
+            span: Span::default(),
+        });
+        leaf.prop_recursive(3, 12, 3, |inner| {
+            prop_oneof![
+                proptest::collection::vec(inner.clone(), 2..4).prop_map(ObservationExpr::And),
+                proptest::collection::vec(inner.clone(), 2..4).prop_map(ObservationExpr::Or),
+                proptest::collection::vec(inner.clone(), 2..4)
+                    .prop_map(ObservationExpr::FollowedBy),
+                (inner, qualifiers()).prop_map(|(expr, qualifiers)| ObservationExpr::Qualified {
+                    expr: Box::new(expr),
+                    qualifiers
+                }),
+            ]
+        })
+    }
+
+    /// Flattens same-operator chains, as the parser does.
+    fn normalize_comparison(expr: ComparisonExpr) -> ComparisonExpr {
+        match expr {
+            ComparisonExpr::And(items) => ComparisonExpr::And(
+                items
+                    .into_iter()
+                    .map(normalize_comparison)
+                    .flat_map(|i| match i {
+                        ComparisonExpr::And(inner) => inner,
+                        other => vec![other],
+                    })
+                    .collect(),
+            ),
+            ComparisonExpr::Or(items) => ComparisonExpr::Or(
+                items
+                    .into_iter()
+                    .map(normalize_comparison)
+                    .flat_map(|i| match i {
+                        ComparisonExpr::Or(inner) => inner,
+                        other => vec![other],
+                    })
+                    .collect(),
+            ),
+            other => other,
+        }
+    }
+
+    fn normalize(expr: ObservationExpr) -> ObservationExpr {
+        fn flat(
+            items: Vec<ObservationExpr>,
+            pick: fn(ObservationExpr) -> Result<Vec<ObservationExpr>, ObservationExpr>,
+        ) -> Vec<ObservationExpr> {
+            items
+                .into_iter()
+                .map(normalize)
+                .flat_map(|i| match pick(i) {
+                    Ok(inner) => inner,
+                    Err(other) => vec![other],
+                })
+                .collect()
+        }
+        match expr {
+            ObservationExpr::Observation { comparison, span } => {
+                ObservationExpr::Observation { comparison: normalize_comparison(comparison), span }
+            }
+            ObservationExpr::And(items) => ObservationExpr::And(flat(items, |i| match i {
+                ObservationExpr::And(inner) => Ok(inner),
+                other => Err(other),
+            })),
+            ObservationExpr::Or(items) => ObservationExpr::Or(flat(items, |i| match i {
+                ObservationExpr::Or(inner) => Ok(inner),
+                other => Err(other),
+            })),
+            ObservationExpr::FollowedBy(items) => {
+                ObservationExpr::FollowedBy(flat(items, |i| match i {
+                    ObservationExpr::FollowedBy(inner) => Ok(inner),
+                    other => Err(other),
+                }))
+            }
+            ObservationExpr::Qualified { expr, qualifiers } => {
+                ObservationExpr::Qualified { expr: Box::new(normalize(*expr)), qualifiers }
+            }
+            other => other,
+        }
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(2000))]
+
+        #[test]
+        fn parse_print_round_trips(expr in observation_expr()) {
+            let pattern = Pattern { expr: normalize(expr) };
+            let text = pattern.to_string();
+            prop_assert_eq!(crate::parse(&text), Ok(pattern), "{}", text);
+        }
+
+        #[test]
+        fn parse_never_panics(text in "[\\[\\]()a-z:.'=<>! 0-9tbh*,_-]{0,60}") {
+            let _ = crate::parse_lenient(&text);
+        }
+    }
+}

@@ -88,6 +88,14 @@ impl Timestamp {
         Ok(Timestamp { seconds: days * 86_400 + hour * 3600 + minute * 60 + second, nanos })
     }
 
+    /// The instant `seconds` and `nanos` after 1970-01-01T00:00:00Z, if it is in years 0000–9999.
+    pub fn from_unix(seconds: i64, nanos: u32) -> Option<Timestamp> {
+        let min = days_from_civil(0, 1, 1) * 86_400;
+        let max = days_from_civil(10_000, 1, 1) * 86_400;
+        (nanos < 1_000_000_000 && (min..max).contains(&seconds))
+            .then_some(Timestamp { seconds, nanos })
+    }
+
     /// Nanoseconds since 1970-01-01T00:00:00Z.
     pub fn as_nanos(self) -> i128 {
         i128::from(self.seconds) * 1_000_000_000 + i128::from(self.nanos)
