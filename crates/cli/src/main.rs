@@ -1,0 +1,58 @@
+//! The `meridian` binary: parse arguments, set up tracing, run one subcommand, map the outcome to an
+//! exit code. No domain logic lives here (STYLE.md section 4).
+#![allow(clippy::print_stdout, clippy::print_stderr)] // The binary is the one place that prints.
+
+mod pattern_check;
+mod pattern_cmd;
+mod stix_cmd;
+
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+
+/// Meridian: share cyber threat intelligence across borders, safely.
+#[derive(Debug, Parser)]
+#[command(name = "meridian", version, about, propagate_version = true)]
+struct Args {
+    /// Log filter, e.g. `info` or `meridian=debug` (overrides `RUST_LOG`).
+    #[arg(long, global = true, value_name = "FILTER")]
+    log: Option<String>,
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Work with STIX 2.1 content: validate files.
+    #[command(subcommand)]
+    Stix(stix_cmd::StixCommand),
+    /// Work with STIX patterns: check them, match them against observed data.
+    #[command(subcommand)]
+    Pattern(pattern_cmd::PatternCommand),
+}
+
+fn main() -> ExitCode {
+    let args = Args::parse();
+    init_tracing(args.log.as_deref());
+    let result = match args.command {
+        Command::Stix(command) => command.run(),
+        Command::Pattern(command) => command.run(),
+    };
+    match result {
+        Ok(code) => code,
+        Err(error) => {
+            eprintln!("meridian: {error:#}");
+            ExitCode::from(2)
+        }
+    }
+}
+
+/// Logs go to stderr so that stdout stays machine-readable.
+fn init_tracing(filter: Option<&str>) {
+    use tracing_subscriber::EnvFilter;
+    let filter = match filter {
+        Some(f) => EnvFilter::new(f),
+        None => EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("warn")),
+    };
+    tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr).init();
+}

@@ -1,0 +1,44 @@
+//! Shared test fixtures for Meridian: the committed corpus under `test-data/`, and insta settings
+//! that redact the values that change between runs (UUIDs, timestamps).
+//!
+//! ```
+//! let valid = test_support::corpus_files("stix/valid");
+//! assert!(!valid.is_empty());
+//! ```
+
+use std::path::{Path, PathBuf};
+
+/// The repository's `test-data/` folder.
+pub fn test_data() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../../test-data")
+}
+
+/// The `.json` files below `test-data/<folder>`, sorted by name.
+pub fn corpus_files(folder: &str) -> Vec<PathBuf> {
+    let mut files: Vec<PathBuf> = std::fs::read_dir(test_data().join(folder))
+        .map(|dir| {
+            dir.filter_map(|e| e.ok().map(|e| e.path()))
+                .filter(|p| p.extension().is_some_and(|x| x == "json"))
+                .collect()
+        })
+        .unwrap_or_default();
+    files.sort();
+    files
+}
+
+/// Reads and parses a JSON file, panicking with the file name on failure (tests only).
+pub fn read_json(path: &Path) -> serde_json::Value {
+    let text = std::fs::read_to_string(path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+    serde_json::from_str(&text).unwrap_or_else(|e| panic!("{}: {e}", path.display()))
+}
+
+/// insta settings that replace UUIDs and STIX timestamps with stable placeholders.
+pub fn insta_settings() -> insta::Settings {
+    let mut settings = insta::Settings::clone_current();
+    settings.add_filter(
+        r"[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}",
+        "[uuid]",
+    );
+    settings.add_filter(r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?Z", "[timestamp]");
+    settings
+}
