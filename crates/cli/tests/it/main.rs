@@ -1,0 +1,3 @@
+//! Integration tests of the `meridian` binary.
+
+mod pattern;
