@@ -15,6 +15,8 @@ fuzz_target!(|data: &[u8]| {
                 let _ = typed.to_map();
             }
         }
-        let _ = serde_json::from_value::<stix::Bundle>(serde_json::from_slice(data).unwrap_or_default());
+        let _ = serde_json::from_value::<stix::Bundle>(
+            serde_json::from_slice(data).unwrap_or_default(),
+        );
     }
 });

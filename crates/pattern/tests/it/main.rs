@@ -1,3 +1,4 @@
 //! Integration tests for `meridian-pattern`: the public API end to end.
 
+mod oracle;
 mod parse;
