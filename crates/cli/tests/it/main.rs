@@ -1,3 +1,4 @@
 //! Integration tests of the `meridian` binary.
 
 mod pattern;
+mod stix;
