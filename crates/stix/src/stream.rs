@@ -7,7 +7,7 @@ use std::io::Read;
 use serde::de::{DeserializeSeed, Deserializer, MapAccess, SeqAccess, Visitor};
 use serde_json::{Map, Value};
 
-use crate::validate::{Finding, Options, Severity, validate_bundle_header, validate_object_at};
+use crate::validate::{Finding, Options, Severity, validate_at, validate_bundle_header, validate_object_at};
 
 /// Counts of what a streaming validation saw.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
@@ -103,7 +103,12 @@ impl<'de> Visitor<'de> for Top<'_, '_, '_> {
     fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<(), A::Error> {
         let mut i = 0usize;
         while let Some(value) = seq.next_element::<Value>()? {
-            self.0.object(&value, &format!("$[{i}]"));
+            // An element may itself be a bundle: its objects are counted and validated too.
+            let count = value.get("objects").and_then(Value::as_array).map_or(1, Vec::len);
+            let is_bundle = value.get("type").and_then(Value::as_str) == Some("bundle");
+            self.0.summary.objects += if is_bundle { count as u64 } else { 1 };
+            validate_at(&value, &format!("$[{i}]"), self.0.options, &mut self.0.buffer);
+            self.0.flush();
             i += 1;
         }
         if i == 0 {

@@ -71,26 +71,18 @@ pub fn validate(document: &Value, options: &Options<'_>) -> Vec<Finding> {
                 ctx.error("2.8", "the array holds no objects");
             }
             for (i, item) in items.iter().enumerate() {
-                ctx.index(i, |ctx| ctx.object(item));
+                ctx.index(i, |ctx| ctx.bundle_or_object(item));
             }
         }
-        Value::Object(map) if map.get("type").and_then(Value::as_str) == Some("bundle") => {
-            let objects = map.get("objects");
-            ctx.bundle_header(
-                map,
-                objects.is_some_and(|o| !matches!(o, Value::Array(a) if a.is_empty())),
-            );
-            if let Some(Value::Array(items)) = objects {
-                ctx.key("objects", |ctx| {
-                    for (i, item) in items.iter().enumerate() {
-                        ctx.index(i, |ctx| ctx.object(item));
-                    }
-                });
-            }
-        }
-        other => ctx.object(other),
+        other => ctx.bundle_or_object(other),
     }
     out
+}
+
+/// Validates a bundle or a single object found at `path` (e.g. `$[3]` in an array file).
+pub fn validate_at(value: &Value, path: &str, options: &Options<'_>, out: &mut Vec<Finding>) {
+    let mut ctx = Ctx { path: path.to_owned(), out, options };
+    ctx.bundle_or_object(value);
 }
 
 /// Validates one object found at `path` (e.g. `$.objects[3]`), adding findings to `out`.
@@ -192,6 +184,22 @@ impl Ctx<'_, '_> {
         } else if !has_objects && map.contains_key("objects") {
             self.key("objects", |c| {
                 c.error("2.8", "`objects` must not be empty (lists must hold at least one item)")
+            });
+        }
+    }
+
+    fn bundle_or_object(&mut self, value: &Value) {
+        let Some(map) = value.as_object().filter(|m| m.get("type").and_then(Value::as_str) == Some("bundle")) else {
+            self.object(value);
+            return;
+        };
+        let objects = map.get("objects");
+        self.bundle_header(map, objects.is_some_and(|o| !matches!(o, Value::Array(a) if a.is_empty())));
+        if let Some(Value::Array(items)) = objects {
+            self.key("objects", |ctx| {
+                for (i, item) in items.iter().enumerate() {
+                    ctx.index(i, |ctx| ctx.object(item));
+                }
             });
         }
     }
