@@ -1,0 +1,150 @@
+//! STIX 2.1 bundles: import with validation (and STIX 2.0 content upgraded to 2.1), and export of
+//! a selection as a bundle with a deterministic id, so the same content gives the same file.
+//!
+//! # STIX 2.0 → 2.1
+//!
+//! Every object gets `spec_version: "2.1"` (the 2.0 bundle's own `spec_version` goes). The
+//! 2.0 `labels`, which held each type's vocabulary, move to the 2.1 property made for it:
+//! `indicator_types`, `malware_types`, `report_types`, `threat_actor_types`, `tool_types`.
+//! Indicators get `pattern_type: "stix"`; malware gets `is_family: true` (2.0 malware
+//! described families, as the OASIS elevator also assumes). Everything else is kept as it was,
+//! including the 2.0 embedded `objects` of observed data (deprecated but valid in 2.1).
+
+use std::io::Write;
+
+use serde_json::{Map, Value};
+
+use crate::Error;
+use crate::export::Selection;
+use crate::indicator::{derived_id, marking_definitions};
+use crate::report::Import;
+
+/// Imports a bundle, a single object, or an array of objects: every object is validated on
+/// its own, and one with an error is rejected (with its JSON path and the first error) while
+/// the others are kept.
+///
+/// # Errors
+/// When the document is neither a bundle, an object nor an array.
+pub fn import_stix(document: &Value) -> Result<Import, Error> {
+    let (items, base, v20) = match document {
+        Value::Object(map) if map.get("type").and_then(Value::as_str) == Some("bundle") => {
+            let v20 = map.get("spec_version").and_then(Value::as_str) == Some("2.0");
+            match map.get("objects") {
+                Some(Value::Array(items)) => (items.as_slice(), "$.objects", v20),
+                None => (&[][..], "$.objects", v20),
+                Some(_) => return Err(Error::invalid("$.objects", "`objects` must be an array")),
+            }
+        }
+        Value::Object(_) => (std::slice::from_ref(document), "", false),
+        Value::Array(items) => (items.as_slice(), "$", false),
+        _ => return Err(Error::invalid("$", "expected a STIX bundle, object or array of objects")),
+    };
+    let checker = |text: &str, version: Option<&str>| {
+        let version =
+            if version == Some("2.0") { pattern::Version::V2_0 } else { pattern::Version::V2_1 };
+        pattern::parse_with(text, &pattern::Options::for_version(version))
+            .map(|_| ())
+            .map_err(|d| d.to_string())
+    };
+    let options = stix::validate::Options { pattern_checker: Some(&checker) };
+    let mut import = Import::default();
+    let mut seen = std::collections::HashSet::new();
+    for (i, item) in items.iter().enumerate() {
+        let path = if base.is_empty() { "$".to_owned() } else { format!("{base}[{i}]") };
+        let mut value = item.clone();
+        if v20 {
+            upgrade_20(&mut value);
+        }
+        let mut findings = Vec::new();
+        stix::validate::validate_object_at(&value, &path, &options, &mut findings);
+        if let Some(error) = findings.iter().find(|f| f.severity == stix::validate::Severity::Error)
+        {
+            import.report.reject(error.path.clone(), error.message.clone());
+            continue;
+        }
+        if let Some(map) = value.as_object()
+            && let Err(mismatch) = stix::marking::check_pinned(map)
+        {
+            import.report.reject(path, mismatch.to_string());
+            continue;
+        }
+        match stix::Object::from_value(value) {
+            Ok(object) => {
+                let key = object.version();
+                if seen.insert(key) {
+                    import.objects.push(object);
+                    import.report.created += 1;
+                } else {
+                    import.report.ignore(path, "the same version appears earlier in the input");
+                }
+            }
+            Err(e) => import.report.reject(path, e.to_string()),
+        }
+    }
+    Ok(import)
+}
+
+/// Upgrades one STIX 2.0 object to 2.1 in place (see the module documentation).
+pub fn upgrade_20(value: &mut Value) {
+    let Some(map) = value.as_object_mut() else { return };
+    let object_type = map.get("type").and_then(Value::as_str).unwrap_or("").to_owned();
+    map.entry("spec_version").or_insert_with(|| "2.1".into());
+    let vocabulary = match object_type.as_str() {
+        "indicator" => Some("indicator_types"),
+        "malware" => Some("malware_types"),
+        "report" => Some("report_types"),
+        "threat-actor" => Some("threat_actor_types"),
+        "tool" => Some("tool_types"),
+        _ => None,
+    };
+    if let Some(property) = vocabulary
+        && !map.contains_key(property)
+        && let Some(labels) = map.remove("labels")
+    {
+        map.insert(property.into(), labels);
+    }
+    match object_type.as_str() {
+        "indicator" => {
+            map.entry("pattern_type").or_insert_with(|| "stix".into());
+        }
+        "malware" => {
+            map.entry("is_family").or_insert(Value::Bool(true));
+        }
+        _ => {}
+    }
+}
+
+/// Writes the selection as a STIX 2.1 bundle, with the TLP marking definitions its objects refer
+/// to. The bundle id is derived from the objects' ids and versions.
+///
+/// # Errors
+/// When writing fails.
+pub fn write_bundle(selection: &Selection, out: &mut impl Write) -> Result<(), Error> {
+    let mut objects: Vec<stix::Object> =
+        selection.objects().iter().map(|s| s.object().clone()).collect();
+    objects.extend(marking_definitions(&objects));
+    write_objects(objects, out)
+}
+
+/// Writes objects as a bundle with an id derived from their ids and versions.
+pub(crate) fn write_objects(objects: Vec<stix::Object>, out: &mut impl Write) -> Result<(), Error> {
+    let mut keys: Vec<String> = objects
+        .iter()
+        .map(|o| {
+            format!(
+                "{} {}",
+                o.id(),
+                o.modified()
+                    .or_else(|| o.created())
+                    .map(|t| t.as_str().to_owned())
+                    .unwrap_or_default()
+            )
+        })
+        .collect();
+    keys.sort();
+    let bundle =
+        stix::Bundle { id: derived_id("bundle", &keys.join("\n")), objects, extra: Map::new() };
+    serde_json::to_writer_pretty(&mut *out, &bundle)?;
+    writeln!(out)?;
+    Ok(())
+}

@@ -1,0 +1,72 @@
+//! Zeek Intel framework files (`Intel::read_files`): a tab-separated table with a `#fields`
+//! header, one indicator per line.
+//!
+//! ```text
+//! #fields	indicator	indicator_type	meta.source	meta.desc	meta.url
+//! evil.example	Intel::DOMAIN	meridian	indicator--…: Evil domain	-
+//! ```
+
+use std::collections::BTreeSet;
+use std::io::Write;
+
+use crate::Error;
+use crate::export::Selection;
+use crate::observable::Observable;
+
+/// Settings for [`write_zeek`].
+#[derive(Debug, Clone)]
+pub struct ZeekOptions {
+    /// `meta.source` of every line.
+    pub source: String,
+}
+
+impl Default for ZeekOptions {
+    fn default() -> ZeekOptions {
+        ZeekOptions { source: "meridian".into() }
+    }
+}
+
+/// Writes the Intel file, sorted by indicator type and value, without duplicates.
+///
+/// # Errors
+/// When writing fails.
+pub fn write_zeek(
+    selection: &Selection,
+    options: &ZeekOptions,
+    out: &mut impl Write,
+) -> Result<(), Error> {
+    let mut lines = BTreeSet::new();
+    for (selected, observable) in selection.observables() {
+        let (indicator, kind) = match observable {
+            Observable::Domain(d) => (d.clone(), "Intel::DOMAIN"),
+            Observable::Ip(net) if net.is_host() => (net.to_string(), "Intel::ADDR"),
+            Observable::Ip(net) => (net.to_string(), "Intel::SUBNET"),
+            // Zeek's URL indicators are written without the scheme.
+            Observable::Url(u) => {
+                (u.split_once("://").map_or(u.as_str(), |(_, rest)| rest).to_owned(), "Intel::URL")
+            }
+            Observable::Email(e) => (e.clone(), "Intel::EMAIL"),
+            Observable::Hash(_, h) => (h.clone(), "Intel::FILE_HASH"),
+        };
+        let name = selected.name();
+        let desc = if name.is_empty() {
+            selected.object().id().to_string()
+        } else {
+            format!("{}: {name}", selected.object().id())
+        };
+        lines.insert((kind, field(&indicator), field(&desc)));
+    }
+    writeln!(out, "#fields\tindicator\tindicator_type\tmeta.source\tmeta.desc\tmeta.url")?;
+    for (kind, indicator, desc) in lines {
+        writeln!(out, "{indicator}\t{kind}\t{}\t{desc}\t-", field(&options.source))?;
+    }
+    Ok(())
+}
+
+/// A field value: tabs, line breaks and other control characters become spaces, and an empty
+/// value is Zeek's `-`.
+fn field(value: &str) -> String {
+    let clean: String = value.chars().map(|c| if c.is_control() { ' ' } else { c }).collect();
+    let clean = clean.trim();
+    if clean.is_empty() { "-".into() } else { clean.to_owned() }
+}
