@@ -7,7 +7,9 @@ use std::io::Read;
 use serde::de::{DeserializeSeed, Deserializer, MapAccess, SeqAccess, Visitor};
 use serde_json::{Map, Value};
 
-use crate::validate::{Finding, Options, Severity, validate_at, validate_bundle_header, validate_object_at};
+use crate::validate::{
+    Finding, Options, Severity, validate_at, validate_bundle_header, validate_object_at,
+};
 
 /// Counts of what a streaming validation saw.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]

@@ -52,8 +52,9 @@ pub struct Options<'a> {
     pub pattern_checker: Option<PatternChecker<'a>>,
 }
 
-/// A function that checks a STIX pattern and returns a message when it is invalid.
-pub type PatternChecker<'a> = &'a (dyn Fn(&str) -> Result<(), String> + Sync);
+/// A function that checks a STIX pattern, given the indicator's `pattern_version` (or else its
+/// `spec_version`), and returns a message when it is invalid.
+pub type PatternChecker<'a> = &'a (dyn Fn(&str, Option<&str>) -> Result<(), String> + Sync);
 
 impl std::fmt::Debug for Options<'_> {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
@@ -189,12 +190,17 @@ impl Ctx<'_, '_> {
     }
 
     fn bundle_or_object(&mut self, value: &Value) {
-        let Some(map) = value.as_object().filter(|m| m.get("type").and_then(Value::as_str) == Some("bundle")) else {
+        let Some(map) =
+            value.as_object().filter(|m| m.get("type").and_then(Value::as_str) == Some("bundle"))
+        else {
             self.object(value);
             return;
         };
         let objects = map.get("objects");
-        self.bundle_header(map, objects.is_some_and(|o| !matches!(o, Value::Array(a) if a.is_empty())));
+        self.bundle_header(
+            map,
+            objects.is_some_and(|o| !matches!(o, Value::Array(a) if a.is_empty())),
+        );
         if let Some(Value::Array(items)) = objects {
             self.key("objects", |ctx| {
                 for (i, item) in items.iter().enumerate() {
@@ -1290,8 +1296,10 @@ impl Ctx<'_, '_> {
         if map.get("pattern_type").and_then(Value::as_str) != Some("stix") {
             return;
         }
+        let version =
+            map.get("pattern_version").or_else(|| map.get("spec_version")).and_then(Value::as_str);
         if let Some(check) = self.options.pattern_checker
-            && let Err(message) = check(pattern)
+            && let Err(message) = check(pattern, version)
         {
             self.key("pattern", |c| c.error("9", format!("invalid STIX pattern: {message}")));
         }
@@ -1651,8 +1659,9 @@ mod tests {
 
     #[track_caller]
     fn check(value: Value) -> String {
-        let checker =
-            |p: &str| if p.starts_with('[') { Ok(()) } else { Err("expected `[`".to_owned()) };
+        let checker = |p: &str, _: Option<&str>| {
+            if p.starts_with('[') { Ok(()) } else { Err("expected `[`".to_owned()) }
+        };
         let options = Options { pattern_checker: Some(&checker) };
         validate(&value, &options)
             .iter()

@@ -2,3 +2,4 @@
 
 mod pattern;
 mod stix;
+mod stix_oracle;

@@ -8,7 +8,7 @@ use stix::{Object, Typed};
 use test_support::{corpus_files, read_json};
 
 fn findings(doc: &Value) -> Vec<Finding> {
-    let checker = |p: &str| {
+    let checker = |p: &str, _: Option<&str>| {
         if p.trim_start().starts_with('[') || p.trim_start().starts_with('(') {
             Ok(())
         } else {
