@@ -61,6 +61,7 @@ mod ast;
 mod diagnostic;
 mod error;
 mod eval;
+mod indicator;
 mod ioc;
 mod ipnet;
 mod lexer;
@@ -79,6 +80,7 @@ pub use ast::{
 pub use diagnostic::Diagnostic;
 pub use error::Error;
 pub use eval::{CompiledPattern, MAX_EVALUATION_STEPS, MAX_REGEX_BYTES, Outcome, compile};
+pub use indicator::check_indicator;
 pub use ioc::{Ioc, extract_iocs};
 pub use observation::{Observation, Observations};
 pub use set::PatternSet;
