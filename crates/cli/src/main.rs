@@ -2,6 +2,8 @@
 //! exit code. No domain logic lives here (STYLE.md section 4).
 #![allow(clippy::print_stdout, clippy::print_stderr)] // The binary is the one place that prints.
 
+mod export_cmd;
+mod import_cmd;
 mod pattern_check;
 mod pattern_cmd;
 mod stix_cmd;
@@ -29,6 +31,10 @@ enum Command {
     /// Work with STIX patterns: check them, match them against observed data.
     #[command(subcommand)]
     Pattern(pattern_cmd::PatternCommand),
+    /// Convert STIX, MISP events and feeds, IOC text and CSV into one STIX 2.1 bundle.
+    Import(import_cmd::ImportArgs),
+    /// Export indicators as STIX, MISP, DNS RPZ, Suricata, Zeek, nftables, CSV or plain lists.
+    Export(export_cmd::ExportArgs),
 }
 
 fn main() -> ExitCode {
@@ -37,6 +43,8 @@ fn main() -> ExitCode {
     let result = match args.command {
         Command::Stix(command) => command.run(),
         Command::Pattern(command) => command.run(),
+        Command::Import(args) => args.run(),
+        Command::Export(args) => args.run(),
     };
     match result {
         Ok(code) => code,

@@ -119,7 +119,7 @@ pub fn upgrade_20(value: &mut Value) {
 ///
 /// # Errors
 /// When writing fails.
-pub fn write_bundle(selection: &Selection, out: &mut impl Write) -> Result<(), Error> {
+pub fn write_bundle(selection: &Selection, out: &mut (impl Write + ?Sized)) -> Result<(), Error> {
     let mut objects: Vec<stix::Object> =
         selection.objects().iter().map(|s| s.object().clone()).collect();
     objects.extend(marking_definitions(&objects));
@@ -127,7 +127,10 @@ pub fn write_bundle(selection: &Selection, out: &mut impl Write) -> Result<(), E
 }
 
 /// Writes objects as a bundle with an id derived from their ids and versions.
-pub(crate) fn write_objects(objects: Vec<stix::Object>, out: &mut impl Write) -> Result<(), Error> {
+pub(crate) fn write_objects(
+    objects: Vec<stix::Object>,
+    out: &mut (impl Write + ?Sized),
+) -> Result<(), Error> {
     let mut keys: Vec<String> = objects
         .iter()
         .map(|o| {

@@ -294,7 +294,7 @@ fn parse_records(text: &str, delimiter: u8) -> Result<Vec<(usize, Vec<String>)>,
 ///
 /// # Errors
 /// When writing fails.
-pub fn write_csv(selection: &Selection, out: &mut impl Write) -> Result<(), Error> {
+pub fn write_csv(selection: &Selection, out: &mut (impl Write + ?Sized)) -> Result<(), Error> {
     writeln!(out, "type,value,indicator_id,name,tlp,valid_from,valid_until,labels")?;
     for (selected, observable) in selection.observables() {
         let object = selected.object();

@@ -49,7 +49,7 @@ const PER_LINE: usize = 16;
 pub fn write_nft(
     selection: &Selection,
     options: &NftOptions,
-    out: &mut impl Write,
+    out: &mut (impl Write + ?Sized),
 ) -> Result<(), Error> {
     if !["inet", "ip", "ip6", "bridge", "netdev"].contains(&options.family.as_str()) {
         return Err(Error::Options(format!("unknown nftables family `{}`", options.family)));

@@ -15,7 +15,7 @@ use crate::observable::Kind;
 pub fn write_plain(
     selection: &Selection,
     kinds: &[Kind],
-    out: &mut impl Write,
+    out: &mut (impl Write + ?Sized),
 ) -> Result<(), Error> {
     let values: BTreeSet<String> = selection
         .observables()

@@ -93,7 +93,7 @@ pub fn content_digest(selection: &Selection, options: &RpzOptions) -> Result<u64
 pub fn write_rpz(
     selection: &Selection,
     options: &RpzOptions,
-    out: &mut impl Write,
+    out: &mut (impl Write + ?Sized),
 ) -> Result<(), Error> {
     for (what, name) in [("primary", &options.primary), ("contact", &options.contact)] {
         if !is_fqdn(name) {
@@ -116,7 +116,7 @@ pub fn write_rpz(
 fn write_records(
     selection: &Selection,
     options: &RpzOptions,
-    out: &mut impl Write,
+    out: &mut (impl Write + ?Sized),
 ) -> Result<(), Error> {
     let target = match &options.action {
         RpzAction::Nxdomain => ".".to_owned(),

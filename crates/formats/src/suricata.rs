@@ -97,7 +97,7 @@ pub fn write_suricata(
     selection: &Selection,
     file: SuricataFile,
     options: &SuricataOptions,
-    out: &mut impl Write,
+    out: &mut (impl Write + ?Sized),
 ) -> Result<(), Error> {
     if options.prefix.is_empty()
         || !options.prefix.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
@@ -153,7 +153,7 @@ fn values(selection: &Selection, keep: impl Fn(&Observable) -> bool) -> BTreeSet
 fn write_rules(
     selection: &Selection,
     options: &SuricataOptions,
-    out: &mut impl Write,
+    out: &mut (impl Write + ?Sized),
 ) -> Result<(), Error> {
     let p = &options.prefix;
     let load = |file: SuricataFile| {

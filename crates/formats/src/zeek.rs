@@ -33,7 +33,7 @@ impl Default for ZeekOptions {
 pub fn write_zeek(
     selection: &Selection,
     options: &ZeekOptions,
-    out: &mut impl Write,
+    out: &mut (impl Write + ?Sized),
 ) -> Result<(), Error> {
     let mut lines = BTreeSet::new();
     for (selected, observable) in selection.observables() {

@@ -1,0 +1,271 @@
+//! `meridian import`: convert STIX, MISP events and feeds, IOC text and CSV files into one STIX
+//! 2.1 bundle, reporting what was created, rejected and ignored per file. (Storing into the node
+//! comes with the store; until then the bundle is the output.)
+
+use std::collections::HashSet;
+use std::fs;
+use std::io::{self, Read, Write};
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+
+use anyhow::Context as _;
+use clap::{Args, ValueEnum};
+
+/// Convert files to one STIX 2.1 bundle: STIX 2.0/2.1 bundles, MISP events and feeds, IOC text
+/// (defanged or not), CSV.
+///
+/// Exit status: 0 when everything converted, 1 when some records were rejected (each is listed
+/// with file, line or JSON path, and reason), 2 when a whole file could not be read or parsed
+/// (that file contributes nothing; the others still do).
+#[derive(Debug, Args)]
+pub(crate) struct ImportArgs {
+    /// Input format; `auto` recognises feeds (directories), `.csv`, `.txt` and JSON content.
+    #[arg(long, value_enum, default_value_t = Format::Auto)]
+    format: Format,
+    /// Where to write the bundle (`-` or absent: standard output).
+    #[arg(short, long, value_name = "FILE")]
+    output: Option<PathBuf>,
+    /// Mark every indicator made from text or CSV with this TLP level (clear, green, amber,
+    /// amber+strict, red).
+    #[arg(long, value_name = "LEVEL")]
+    tlp: Option<String>,
+    /// Add this label to every indicator made from text or CSV (repeatable).
+    #[arg(long = "label", value_name = "LABEL")]
+    labels: Vec<String>,
+    /// Ignore text and CSV values on this MISP warninglist (JSON; repeatable).
+    #[arg(long = "warninglist", value_name = "FILE")]
+    warninglists: Vec<PathBuf>,
+    /// CSV column mapping, e.g. `value=ioc,type=kind,labels=4` (positions are 1-based).
+    #[arg(long, value_name = "MAPPING", default_value = "value=1")]
+    csv_columns: String,
+    /// The CSV file has no header row.
+    #[arg(long)]
+    csv_no_header: bool,
+    /// The CSV field separator.
+    #[arg(long, value_name = "CHAR", default_value_t = ',')]
+    csv_delimiter: char,
+    /// Files or feed directories; `-` reads standard input.
+    #[arg(required = true, value_name = "FILE")]
+    files: Vec<PathBuf>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+enum Format {
+    Auto,
+    Stix,
+    Misp,
+    MispFeed,
+    Text,
+    Csv,
+}
+
+impl ImportArgs {
+    pub(crate) fn run(self) -> anyhow::Result<ExitCode> {
+        let now = stix::Timestamp::now();
+        let mut warninglists = formats::Warninglists::new();
+        for path in &self.warninglists {
+            let text =
+                fs::read_to_string(path).with_context(|| format!("reading {}", path.display()))?;
+            warninglists.add_json(&text).with_context(|| format!("{}", path.display()))?;
+        }
+        let mut meta = formats::IndicatorMeta::new(now.clone());
+        if let Some(level) = &self.tlp {
+            meta.tlp = Some(
+                formats::parse_tlp(level)
+                    .with_context(|| format!("`{level}` is not a TLP level"))?,
+            );
+        }
+        meta.labels = self.labels.clone();
+        let text_options = formats::text::TextOptions {
+            meta,
+            warninglists: (!warninglists.is_empty()).then_some(&warninglists),
+        };
+        let mut mapping = formats::csv::CsvMapping::parse(&self.csv_columns)?;
+        mapping.header = !self.csv_no_header;
+        mapping.delimiter = u8::try_from(self.csv_delimiter)
+            .ok()
+            .filter(u8::is_ascii)
+            .context("the CSV delimiter must be one ASCII character")?;
+
+        let mut objects: Vec<stix::Object> = Vec::new();
+        let mut seen = HashSet::new();
+        let (mut failed, mut rejected, mut total) = (false, false, formats::Report::default());
+        let stderr = io::stderr();
+        let mut err = stderr.lock();
+        for path in &self.files {
+            let name = path.display().to_string();
+            match self.convert(path, now.clone(), &text_options, &mapping) {
+                Ok(import) => {
+                    let report = &import.report;
+                    writeln!(
+                        err,
+                        "{name}: created {}, rejected {}, ignored {}",
+                        report.created,
+                        report.rejected.len(),
+                        report.ignored.len()
+                    )?;
+                    for problem in &report.rejected {
+                        writeln!(err, "{name}: {problem}")?;
+                    }
+                    for problem in &report.ignored {
+                        tracing::info!(file = %name, location = %problem.location, reason = %problem.reason, "Record ignored.");
+                    }
+                    rejected |= !report.rejected.is_empty();
+                    for object in import.objects {
+                        if seen.insert(object.version()) {
+                            objects.push(object);
+                        }
+                    }
+                    total.merge(&name, import.report);
+                }
+                Err(error) => {
+                    writeln!(err, "{name}: {error:#}")?;
+                    failed = true;
+                }
+            }
+        }
+        if self.files.len() > 1 {
+            writeln!(
+                err,
+                "total: created {}, rejected {}, ignored {}",
+                total.created,
+                total.rejected.len(),
+                total.ignored.len()
+            )?;
+        }
+        let bundle = stix::Bundle::new(objects);
+        let write = |out: &mut dyn Write| -> anyhow::Result<()> {
+            serde_json::to_writer_pretty(&mut *out, &bundle)?;
+            writeln!(out)?;
+            Ok(())
+        };
+        match self.output.as_deref().filter(|p| *p != Path::new("-")) {
+            Some(path) => {
+                let mut file = io::BufWriter::new(
+                    fs::File::create(path)
+                        .with_context(|| format!("creating {}", path.display()))?,
+                );
+                write(&mut file)?;
+                file.flush()?;
+            }
+            None => write(&mut io::stdout().lock())?,
+        }
+        Ok(ExitCode::from(if failed { 2 } else { u8::from(rejected) }))
+    }
+
+    fn convert(
+        &self,
+        path: &Path,
+        now: stix::Timestamp,
+        text_options: &formats::text::TextOptions<'_>,
+        mapping: &formats::csv::CsvMapping,
+    ) -> anyhow::Result<formats::Import> {
+        let format = match self.format {
+            Format::Auto => detect(path)?,
+            other => other,
+        };
+        if format == Format::MispFeed {
+            return import_feed(path, now);
+        }
+        let text = read(path)?;
+        Ok(match format {
+            Format::Text => formats::text::import_text(&text, text_options),
+            Format::Csv => formats::csv::import_csv(&text, mapping, text_options)?,
+            Format::Stix => {
+                formats::import_stix(&serde_json::from_str(&text).map_err(formats::Error::from)?)?
+            }
+            Format::Misp => {
+                let json = serde_json::from_str(&text).map_err(formats::Error::from)?;
+                formats::misp::import_misp(&json, &formats::misp::MispImportOptions { now })?
+            }
+            Format::Auto | Format::MispFeed => unreachable!("resolved above"),
+        })
+    }
+}
+
+fn read(path: &Path) -> anyhow::Result<String> {
+    if path == Path::new("-") {
+        let mut text = String::new();
+        io::stdin().read_to_string(&mut text).context("reading standard input")?;
+        return Ok(text);
+    }
+    fs::read_to_string(path).with_context(|| format!("reading {}", path.display()))
+}
+
+/// Recognises the format of `path`: feed directories, `.csv`, `.txt`, then JSON by content.
+fn detect(path: &Path) -> anyhow::Result<Format> {
+    if path.is_dir() {
+        return Ok(Format::MispFeed);
+    }
+    match path.extension().and_then(|e| e.to_str()).map(str::to_ascii_lowercase).as_deref() {
+        Some("csv") => return Ok(Format::Csv),
+        Some("txt") => return Ok(Format::Text),
+        _ => {}
+    }
+    if path == Path::new("-") {
+        anyhow::bail!("give --format for standard input");
+    }
+    let text = fs::read_to_string(path).with_context(|| format!("reading {}", path.display()))?;
+    let Ok(json) = serde_json::from_str::<serde_json::Value>(&text) else {
+        return Ok(Format::Text);
+    };
+    let first = match &json {
+        serde_json::Value::Array(items) => items.first().cloned().unwrap_or_default(),
+        other => other.clone(),
+    };
+    let is_stix = first.get("type").and_then(|t| t.as_str()).is_some() && first.get("id").is_some();
+    Ok(if is_stix { Format::Stix } else { Format::Misp })
+}
+
+fn import_feed(dir: &Path, now: stix::Timestamp) -> anyhow::Result<formats::Import> {
+    let manifest_path = dir.join("manifest.json");
+    let manifest: serde_json::Value = serde_json::from_str(
+        &fs::read_to_string(&manifest_path)
+            .with_context(|| format!("reading {}", manifest_path.display()))?,
+    )
+    .map_err(formats::Error::from)
+    .with_context(|| manifest_path.display().to_string())?;
+    let mut total = formats::Import::default();
+    let options = formats::misp::MispImportOptions { now };
+    let uuids = formats::misp::manifest_events(&manifest)
+        .with_context(|| manifest_path.display().to_string())?;
+    let progress = indicatif::ProgressBar::new(uuids.len() as u64);
+    if uuids.len() < 100 {
+        progress.set_draw_target(indicatif::ProgressDrawTarget::hidden());
+    }
+    let mut seen = HashSet::new();
+    for uuid in uuids {
+        progress.inc(1);
+        let name = format!("{uuid}.json");
+        let path = dir.join(&name);
+        let result = fs::read_to_string(&path)
+            .with_context(|| format!("reading {}", path.display()))
+            .and_then(|text| {
+                Ok(serde_json::from_str::<serde_json::Value>(&text)
+                    .map_err(formats::Error::from)?)
+            })
+            .and_then(|json| Ok(formats::misp::import_misp(&json, &options)?));
+        match result {
+            Ok(import) => {
+                for object in import.objects {
+                    if seen.insert(object.version()) {
+                        total.objects.push(object);
+                    }
+                }
+                total.report.merge(&name, import.report);
+            }
+            Err(error) => total.report.merge(
+                &name,
+                formats::Report {
+                    rejected: vec![formats::Problem {
+                        location: "$".into(),
+                        reason: format!("{error:#}"),
+                    }],
+                    ..formats::Report::default()
+                },
+            ),
+        }
+    }
+    progress.finish_and_clear();
+    Ok(total)
+}
