@@ -1,0 +1,368 @@
+//! A small JSON walker for log lines (Zeek JSON, Suricata EVE): it visits every string and number
+//! with the dotted path of object keys leading to it (array indices are left out, so
+//! `{"dns":{"answers":[{"rdata":"x"}]}}` gives `dns.answers.rdata`), without building a tree and
+//! without allocating per line. Strings are unescaped only when they hold an escape.
+//!
+//! It checks the syntax it walks (RFC 8259) and stops at the first error; nesting is limited to
+//! [`MAX_DEPTH`].
+
+/// How deep objects and arrays may nest.
+pub(crate) const MAX_DEPTH: usize = 64;
+
+/// A scalar found in the document.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Leaf<'a> {
+    /// A string, unescaped.
+    Str(&'a [u8]),
+    /// A number, as written.
+    Number(&'a [u8]),
+}
+
+/// Reusable buffers. One per thread.
+#[derive(Debug, Default)]
+pub(crate) struct Walker {
+    path: Vec<u8>,
+    unescaped: Vec<u8>,
+}
+
+impl Walker {
+    /// Walks one JSON object, calling `visit(path, leaf)` for each string and number inside it.
+    pub(crate) fn walk(
+        &mut self,
+        text: &[u8],
+        visit: &mut dyn FnMut(&[u8], Leaf<'_>),
+    ) -> Result<(), String> {
+        self.path.clear();
+        let mut p = Parser { text, pos: 0, walker: self };
+        p.skip_ws();
+        if p.peek() != Some(b'{') {
+            return Err("a JSON object was expected".to_owned());
+        }
+        p.value(visit, 0)?;
+        p.skip_ws();
+        if p.pos != text.len() {
+            return Err(format!("unexpected data after the JSON object at byte {}", p.pos));
+        }
+        Ok(())
+    }
+}
+
+struct Parser<'t, 'w> {
+    text: &'t [u8],
+    pos: usize,
+    walker: &'w mut Walker,
+}
+
+impl<'t> Parser<'t, '_> {
+    fn peek(&self) -> Option<u8> {
+        self.text.get(self.pos).copied()
+    }
+
+    fn skip_ws(&mut self) {
+        while matches!(self.peek(), Some(b' ' | b'\t' | b'\n' | b'\r')) {
+            self.pos += 1;
+        }
+    }
+
+    fn error<T>(&self, what: &str) -> Result<T, String> {
+        match self.peek() {
+            Some(c) if c.is_ascii_graphic() => {
+                Err(format!("{what} at byte {}, found `{}`", self.pos, char::from(c)))
+            }
+            Some(c) => Err(format!("{what} at byte {}, found byte 0x{c:02x}", self.pos)),
+            None => Err(format!("{what} at byte {}, found the end of the line", self.pos)),
+        }
+    }
+
+    fn expect(&mut self, byte: u8, what: &str) -> Result<(), String> {
+        self.skip_ws();
+        if self.peek() == Some(byte) {
+            self.pos += 1;
+            Ok(())
+        } else {
+            self.error(what)
+        }
+    }
+
+    fn value(
+        &mut self,
+        visit: &mut dyn FnMut(&[u8], Leaf<'_>),
+        depth: usize,
+    ) -> Result<(), String> {
+        if depth > MAX_DEPTH {
+            return Err(format!("JSON nested deeper than {MAX_DEPTH} levels"));
+        }
+        self.skip_ws();
+        match self.peek() {
+            Some(b'{') => {
+                self.pos += 1;
+                self.skip_ws();
+                if self.peek() == Some(b'}') {
+                    self.pos += 1;
+                    return Ok(());
+                }
+                loop {
+                    self.skip_ws();
+                    if self.peek() != Some(b'"') {
+                        return self.error("expected a key");
+                    }
+                    let outer = self.walker.path.len();
+                    let key = self.string()?;
+                    if outer > 0 {
+                        self.walker.path.push(b'.');
+                    }
+                    match key {
+                        Some(raw) => self.walker.path.extend_from_slice(raw),
+                        None => {
+                            let Walker { path, unescaped } = &mut *self.walker;
+                            path.extend_from_slice(unescaped);
+                        }
+                    }
+                    self.expect(b':', "expected `:` after a key")?;
+                    self.value(visit, depth + 1)?;
+                    self.walker.path.truncate(outer);
+                    self.skip_ws();
+                    match self.peek() {
+                        Some(b',') => self.pos += 1,
+                        Some(b'}') => {
+                            self.pos += 1;
+                            return Ok(());
+                        }
+                        _ => return self.error("expected `,` or `}` in an object"),
+                    }
+                }
+            }
+            Some(b'[') => {
+                self.pos += 1;
+                self.skip_ws();
+                if self.peek() == Some(b']') {
+                    self.pos += 1;
+                    return Ok(());
+                }
+                loop {
+                    self.value(visit, depth + 1)?;
+                    self.skip_ws();
+                    match self.peek() {
+                        Some(b',') => self.pos += 1,
+                        Some(b']') => {
+                            self.pos += 1;
+                            return Ok(());
+                        }
+                        _ => return self.error("expected `,` or `]` in an array"),
+                    }
+                }
+            }
+            Some(b'"') => {
+                match self.string()? {
+                    Some(raw) => visit(&self.walker.path, Leaf::Str(raw)),
+                    None => visit(&self.walker.path, Leaf::Str(&self.walker.unescaped)),
+                }
+                Ok(())
+            }
+            Some(b'-' | b'0'..=b'9') => {
+                let start = self.pos;
+                while matches!(self.peek(), Some(b'-' | b'+' | b'.' | b'e' | b'E' | b'0'..=b'9')) {
+                    self.pos += 1;
+                }
+                let number = &self.text[start..self.pos];
+                if !valid_number(number) {
+                    self.pos = start;
+                    return self.error("bad number");
+                }
+                visit(&self.walker.path, Leaf::Number(number));
+                Ok(())
+            }
+            Some(b't') => self.literal(b"true"),
+            Some(b'f') => self.literal(b"false"),
+            Some(b'n') => self.literal(b"null"),
+            _ => self.error("expected a JSON value"),
+        }
+    }
+
+    fn literal(&mut self, word: &[u8]) -> Result<(), String> {
+        if self.text[self.pos..].starts_with(word) {
+            self.pos += word.len();
+            Ok(())
+        } else {
+            self.error("expected a JSON value")
+        }
+    }
+
+    /// Reads a string at `"`. Returns the raw bytes when it holds no escape; otherwise unescapes
+    /// into the walker's buffer and returns `None`.
+    fn string(&mut self) -> Result<Option<&'t [u8]>, String> {
+        self.pos += 1;
+        let start = self.pos;
+        let rest = &self.text[start..];
+        let Some(end) = memchr::memchr2(b'"', b'\\', rest) else {
+            return Err(format!("unterminated string starting at byte {}", start - 1));
+        };
+        if rest[end] == b'"' {
+            let raw = &rest[..end];
+            if raw.iter().any(|&b| b < 0x20) {
+                return Err(format!(
+                    "control character in the string starting at byte {}",
+                    start - 1
+                ));
+            }
+            self.pos = start + end + 1;
+            return Ok(Some(raw));
+        }
+        let mut out = std::mem::take(&mut self.walker.unescaped);
+        out.clear();
+        let result = self.unescape(start, &mut out);
+        self.walker.unescaped = out;
+        result.map(|()| None)
+    }
+
+    fn unescape(&mut self, start: usize, out: &mut Vec<u8>) -> Result<(), String> {
+        loop {
+            let Some(&b) = self.text.get(self.pos) else {
+                return Err(format!("unterminated string starting at byte {}", start - 1));
+            };
+            self.pos += 1;
+            match b {
+                b'"' => return Ok(()),
+                b'\\' => {
+                    let Some(&e) = self.text.get(self.pos) else { continue };
+                    self.pos += 1;
+                    match e {
+                        b'"' | b'\\' | b'/' => out.push(e),
+                        b'b' => out.push(8),
+                        b'f' => out.push(12),
+                        b'n' => out.push(b'\n'),
+                        b'r' => out.push(b'\r'),
+                        b't' => out.push(b'\t'),
+                        b'u' => {
+                            let mut code = self.hex4()?;
+                            if (0xD800..0xDC00).contains(&code)
+                                && self.text[self.pos..].starts_with(b"\\u")
+                            {
+                                self.pos += 2;
+                                let low = self.hex4()?;
+                                if (0xDC00..0xE000).contains(&low) {
+                                    code = 0x10000 + ((code - 0xD800) << 10) + (low - 0xDC00);
+                                } else {
+                                    self.pos -= 6;
+                                }
+                            }
+                            let c = char::from_u32(code).unwrap_or(char::REPLACEMENT_CHARACTER);
+                            let mut buf = [0u8; 4];
+                            out.extend_from_slice(c.encode_utf8(&mut buf).as_bytes());
+                        }
+                        _ => {
+                            self.pos -= 1;
+                            return self.error("bad escape in a string");
+                        }
+                    }
+                }
+                c if c < 0x20 => {
+                    self.pos -= 1;
+                    return self.error("control character in a string");
+                }
+                c => out.push(c),
+            }
+        }
+    }
+
+    fn hex4(&mut self) -> Result<u32, String> {
+        let digits = self.text.get(self.pos..self.pos + 4).unwrap_or_default();
+        let code = std::str::from_utf8(digits).ok().and_then(|d| u32::from_str_radix(d, 16).ok());
+        match code {
+            Some(code) if digits.len() == 4 && digits.iter().all(u8::is_ascii_hexdigit) => {
+                self.pos += 4;
+                Ok(code)
+            }
+            _ => self.error("bad `\\u` escape"),
+        }
+    }
+}
+
+/// RFC 8259 §6: `-? int frac? exp?`.
+fn valid_number(n: &[u8]) -> bool {
+    let mut i = usize::from(n.first() == Some(&b'-'));
+    let digits = |i: &mut usize| {
+        let start = *i;
+        while n.get(*i).is_some_and(u8::is_ascii_digit) {
+            *i += 1;
+        }
+        *i > start
+    };
+    if n.get(i) == Some(&b'0') {
+        i += 1;
+    } else if !digits(&mut i) {
+        return false;
+    }
+    if n.get(i) == Some(&b'.') {
+        i += 1;
+        if !digits(&mut i) {
+            return false;
+        }
+    }
+    if matches!(n.get(i), Some(b'e' | b'E')) {
+        i += 1;
+        if matches!(n.get(i), Some(b'+' | b'-')) {
+            i += 1;
+        }
+        if !digits(&mut i) {
+            return false;
+        }
+    }
+    i == n.len()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[track_caller]
+    fn check(text: &str) -> String {
+        let mut out = String::new();
+        let result = Walker::default().walk(text.as_bytes(), &mut |path, leaf| {
+            let (kind, bytes) = match leaf {
+                Leaf::Str(s) => ("s", s),
+                Leaf::Number(n) => ("n", n),
+            };
+            out.push_str(&format!(
+                "{}={kind}:{} ",
+                String::from_utf8_lossy(path),
+                String::from_utf8_lossy(bytes)
+            ));
+        });
+        match result {
+            Ok(()) => out.trim_end().to_owned(),
+            Err(error) => format!("error: {error}"),
+        }
+    }
+
+    #[test]
+    fn paths_and_leaves() {
+        assert_eq!(
+            check(
+                r#"{"ts":1.5e3,"id.orig_h":"10.0.0.1","dns":{"answers":[{"rdata":"a"},{"rdata":"b"}],"x":[true,null,-0]}}"#
+            ),
+            "ts=n:1.5e3 id.orig_h=s:10.0.0.1 dns.answers.rdata=s:a dns.answers.rdata=s:b dns.x=n:-0"
+        );
+        assert_eq!(check(r#" {"a\u0062":"x\"y\\z\n\u00fc\ud83d\ude00"} "#), "ab=s:x\"y\\z\nü😀");
+        assert_eq!(check("{}"), "");
+    }
+
+    #[test]
+    fn malformed() {
+        assert_eq!(check(""), "error: a JSON object was expected");
+        assert_eq!(check("[1]"), "error: a JSON object was expected");
+        assert_eq!(
+            check(r#"{"a":1"#),
+            "error: expected `,` or `}` in an object at byte 6, found the end of the line"
+        );
+        assert_eq!(check(r#"{"a":"b}"#), "error: unterminated string starting at byte 5");
+        assert_eq!(check(r#"{"a":01}"#), "error: bad number at byte 5, found `0`");
+        assert_eq!(check(r#"{"a":tru}"#), "error: expected a JSON value at byte 5, found `t`");
+        assert_eq!(check(r#"{"a":"\x"}"#), "error: bad escape in a string at byte 7, found `x`");
+        assert_eq!(check(r#"{"a":1} x"#), "error: unexpected data after the JSON object at byte 8");
+        assert_eq!(
+            check(&format!("{}{}", "{\"a\":".repeat(70), "}".repeat(70))),
+            "error: JSON nested deeper than 64 levels"
+        );
+    }
+}

@@ -1,0 +1,398 @@
+//! Scanning the lines of one block: each log format's fields are found, given a [`Role`], looked
+//! up in the [`IndicatorSet`], and turned into [`Hit`]s.
+
+use std::sync::Arc;
+
+use crate::csv;
+use crate::indicator::Kind;
+use crate::json::{Leaf, Walker};
+use crate::role::{self, Role};
+use crate::scan::Hit;
+use crate::set::{IndicatorSet, Match, Scratch};
+use crate::text;
+use crate::zeek;
+
+/// A format with the state its lines need: the Zeek header in force, the CSV columns.
+#[derive(Clone, Debug)]
+pub(crate) enum Layout {
+    Zeek(Arc<zeek::Header>),
+    ZeekJson,
+    Eve,
+    Csv(Arc<csv::Layout>),
+    Text,
+}
+
+/// What scanning one block found. Line numbers are relative to the block (0-based).
+#[derive(Debug, Default)]
+pub(crate) struct BlockResult {
+    pub(crate) hits: Vec<Hit>,
+    pub(crate) lines: u64,
+    pub(crate) hit_lines: u64,
+    pub(crate) suppressed: u64,
+    pub(crate) malformed: Vec<(u64, String)>,
+}
+
+/// Per-thread state for scanning blocks.
+pub(crate) struct LineScanner<'s> {
+    walker: Walker,
+    fields: csv::Fields,
+    ctx: Ctx<'s>,
+}
+
+struct Ctx<'s> {
+    set: &'s IndicatorSet,
+    suppress: bool,
+    scratch: Scratch,
+    unescaped: Vec<u8>,
+    ts: Vec<u8>,
+    host: Vec<u8>,
+    uri: Vec<u8>,
+    line_hits: Vec<Hit>,
+    suppressed: u64,
+}
+
+impl<'s> LineScanner<'s> {
+    pub(crate) fn new(set: &'s IndicatorSet, suppress: bool) -> LineScanner<'s> {
+        LineScanner {
+            walker: Walker::default(),
+            fields: csv::Fields::default(),
+            ctx: Ctx {
+                set,
+                suppress,
+                scratch: Scratch::default(),
+                unescaped: Vec::new(),
+                ts: Vec::new(),
+                host: Vec::new(),
+                uri: Vec::new(),
+                line_hits: Vec::new(),
+                suppressed: 0,
+            },
+        }
+    }
+
+    /// Scans every line of `data`, which ends at a line boundary. `skip_first` skips a CSV
+    /// header line.
+    pub(crate) fn scan_block(
+        &mut self,
+        layout: &Layout,
+        data: &[u8],
+        skip_first: bool,
+    ) -> BlockResult {
+        let mut result = BlockResult::default();
+        let mut zeek_header = match layout {
+            Layout::Zeek(header) => Some(Arc::clone(header)),
+            _ => None,
+        };
+        self.ctx.suppressed = 0;
+        let mut start = 0;
+        let mut index: u64 = 0;
+        while start < data.len() {
+            let end = memchr::memchr(b'\n', &data[start..]).map_or(data.len(), |e| start + e);
+            let line = &data[start..end];
+            let line = line.strip_suffix(b"\r").unwrap_or(line);
+            start = end + 1;
+            let this = index;
+            index += 1;
+            if line.is_empty() || (this == 0 && skip_first) {
+                continue;
+            }
+            let outcome = match layout {
+                Layout::Zeek(_) => {
+                    let header = zeek_header.get_or_insert_with(Arc::default);
+                    if line[0] == b'#' {
+                        Arc::make_mut(header).apply(line)
+                    } else {
+                        self.zeek_line(header, line)
+                    }
+                }
+                Layout::ZeekJson | Layout::Eve => {
+                    let eve = matches!(layout, Layout::Eve);
+                    let ctx = &mut self.ctx;
+                    self.walker.walk(line, &mut |path, leaf| {
+                        let role = if eve {
+                            role::eve(path)
+                        } else {
+                            std::str::from_utf8(path).ok().and_then(|p| role::zeek(p, None))
+                        };
+                        match (role, leaf) {
+                            (Some(role), Leaf::Str(value)) => ctx.check(path, role, value),
+                            (Some(Role::Timestamp), Leaf::Number(value)) => ctx.set_ts(value),
+                            _ => {}
+                        }
+                    })
+                }
+                Layout::Csv(csv) => self.csv_line(csv, line),
+                Layout::Text => {
+                    let ctx = &mut self.ctx;
+                    text::candidates(line, &mut |word| ctx.check(b"text", Role::Auto, word));
+                    Ok(())
+                }
+            };
+            match outcome {
+                Ok(()) => self.ctx.finish_line(this, &mut result),
+                Err(message) => {
+                    self.ctx.clear_line();
+                    result.malformed.push((this, message));
+                }
+            }
+        }
+        result.lines = index;
+        result.suppressed = self.ctx.suppressed;
+        result
+    }
+
+    fn zeek_line(&mut self, header: &zeek::Header, line: &[u8]) -> Result<(), String> {
+        if header.columns.is_empty() {
+            return Err("data before any `#fields` header".to_owned());
+        }
+        let mut count = 0;
+        for value in line.split(|&b| b == header.separator) {
+            let column = header.columns.get(count);
+            count += 1;
+            let Some((column, role)) = column.and_then(|c| Some((c, c.role?))) else { continue };
+            if value == header.empty.as_slice() || value == header.unset.as_slice() {
+                continue;
+            }
+            let field = column.name.as_bytes();
+            if column.container {
+                for item in value.split(|&b| b == header.set_separator) {
+                    self.ctx.check_escaped(field, role, item);
+                }
+            } else {
+                self.ctx.check_escaped(field, role, value);
+            }
+        }
+        if count != header.columns.len() {
+            return Err(format!("{count} fields where `#fields` names {}", header.columns.len()));
+        }
+        Ok(())
+    }
+
+    fn csv_line(&mut self, layout: &csv::Layout, line: &[u8]) -> Result<(), String> {
+        self.fields.split(line, layout.delimiter)?;
+        for i in 0..self.fields.len() {
+            let Some((role, name)) = layout.column(i) else { continue };
+            let value = self.fields.get(i);
+            if value.is_empty() {
+                continue;
+            }
+            let field = if name.is_empty() { format!("column {}", i + 1) } else { name.to_owned() };
+            self.ctx.check(field.as_bytes(), role, value);
+        }
+        Ok(())
+    }
+}
+
+impl Ctx<'_> {
+    fn check_escaped(&mut self, field: &[u8], role: Role, value: &[u8]) {
+        if memchr::memchr(b'\\', value).is_some() {
+            let mut unescaped = std::mem::take(&mut self.unescaped);
+            zeek::unescape_into(value, &mut unescaped);
+            self.check(field, role, &unescaped);
+            self.unescaped = unescaped;
+        } else {
+            self.check(field, role, value);
+        }
+    }
+
+    #[inline]
+    fn check(&mut self, field: &[u8], role: Role, value: &[u8]) {
+        let set = self.set;
+        match role {
+            Role::Timestamp => self.set_ts(value),
+            Role::Ip => {
+                if let Some(hit) = set.lookup_ip(value) {
+                    self.record(field, value, hit);
+                }
+            }
+            Role::Domain => {
+                if let Some(hit) = set.lookup_domain(value, &mut self.scratch) {
+                    self.record(field, value, hit);
+                }
+            }
+            Role::Host => {
+                self.host.clear();
+                self.host.extend_from_slice(value);
+                self.host_value(field, value);
+            }
+            Role::UriPath => {
+                if memchr::memmem::find(value, b"://").is_some() {
+                    self.url(field, value);
+                } else {
+                    self.uri.clear();
+                    self.uri.extend_from_slice(value);
+                }
+            }
+            Role::Url => self.url(field, value),
+            Role::Hash => {
+                if let Some(hit) = set.lookup_hash(value, &mut self.scratch) {
+                    self.record(field, value, hit);
+                }
+            }
+            Role::Email => self.email(field, value),
+            Role::Auto => self.auto(field, value),
+        }
+    }
+
+    fn set_ts(&mut self, value: &[u8]) {
+        self.ts.clear();
+        self.ts.extend_from_slice(value);
+    }
+
+    /// A host name or address, maybe with a port.
+    fn host_value(&mut self, field: &[u8], value: &[u8]) {
+        let host = strip_port(value);
+        let hit = match self.set.lookup_ip(host) {
+            Some(hit) => Some(hit),
+            None => self.set.lookup_domain(host, &mut self.scratch),
+        };
+        if let Some(hit) = hit {
+            self.record(field, value, hit);
+        }
+    }
+
+    fn url(&mut self, field: &[u8], value: &[u8]) {
+        if let Some(hit) = self.set.lookup_url(value, &mut self.scratch) {
+            self.record(field, value, hit);
+        }
+        let host = std::str::from_utf8(value).ok().and_then(crate::url::host).map(str::as_bytes);
+        if let Some(host) = host.filter(|h| !h.is_empty()) {
+            let hit = match self.set.lookup_ip(host) {
+                Some(hit) => Some(hit),
+                None => self.set.lookup_domain(host, &mut self.scratch),
+            };
+            if let Some(hit) = hit {
+                self.record(field, value, hit);
+            }
+        }
+    }
+
+    fn email(&mut self, field: &[u8], value: &[u8]) {
+        let address = match (memchr::memchr(b'<', value), memchr::memrchr(b'>', value)) {
+            (Some(open), Some(close)) if open < close => &value[open + 1..close],
+            _ => value,
+        };
+        if let Some(hit) = self.set.lookup_email(address) {
+            self.record(field, value, hit);
+        }
+        if let Some(at) = memchr::memrchr(b'@', address)
+            && let Some(hit) = self.set.lookup_domain(&address[at + 1..], &mut self.scratch)
+        {
+            self.record(field, value, hit);
+        }
+    }
+
+    /// A value of unknown kind: recognised by its shape.
+    fn auto(&mut self, field: &[u8], value: &[u8]) {
+        if memchr::memmem::find(value, b"://").is_some() {
+            return self.url(field, value);
+        }
+        if memchr::memchr(b'@', value).is_some() {
+            return self.email(field, value);
+        }
+        if let Some(hit) = self.set.lookup_ip(value) {
+            return self.record(field, value, hit);
+        }
+        if Kind::hash_of_len(value.len()).is_some() && value.iter().all(u8::is_ascii_hexdigit) {
+            if let Some(hit) = self.set.lookup_hash(value, &mut self.scratch) {
+                self.record(field, value, hit);
+            }
+            return;
+        }
+        let host = strip_port(value);
+        let host = memchr::memchr(b'/', host).map_or(host, |slash| &host[..slash]);
+        if let Some(hit) = self.set.lookup_ip(host) {
+            return self.record(field, value, hit);
+        }
+        if memchr::memchr(b'.', host).is_some()
+            && let Some(hit) = self.set.lookup_domain(host, &mut self.scratch)
+        {
+            self.record(field, value, hit);
+        }
+    }
+
+    fn record(&mut self, field: &[u8], value: &[u8], hit: Match) {
+        if self.suppress && self.set.entry(hit.entry).warninglist().is_some() {
+            self.suppressed += 1;
+            return;
+        }
+        let duplicate = self.line_hits.iter().any(|h| {
+            h.entry == hit.entry && h.field.as_bytes() == field && h.value.as_bytes() == value
+        });
+        if !duplicate {
+            self.line_hits.push(Hit {
+                line: 0,
+                timestamp: None,
+                field: String::from_utf8_lossy(field).into_owned(),
+                value: String::from_utf8_lossy(value).into_owned(),
+                entry: hit.entry,
+                kind: hit.kind,
+            });
+        }
+    }
+
+    fn finish_line(&mut self, line: u64, result: &mut BlockResult) {
+        if !self.host.is_empty() && self.uri.first() == Some(&b'/') {
+            let mut url = Vec::with_capacity(7 + self.host.len() + self.uri.len());
+            url.extend_from_slice(b"http://");
+            url.extend_from_slice(&self.host);
+            url.extend_from_slice(&self.uri);
+            if let Some(hit) = self.set.lookup_url(&url, &mut self.scratch) {
+                self.record(b"url", &url, hit);
+            }
+        }
+        if !self.line_hits.is_empty() {
+            result.hit_lines += 1;
+            let ts = (!self.ts.is_empty()).then(|| String::from_utf8_lossy(&self.ts).into_owned());
+            for mut hit in self.line_hits.drain(..) {
+                hit.line = line;
+                hit.timestamp.clone_from(&ts);
+                result.hits.push(hit);
+            }
+        }
+        self.clear_line();
+    }
+
+    fn clear_line(&mut self) {
+        self.line_hits.clear();
+        self.ts.clear();
+        self.host.clear();
+        self.uri.clear();
+    }
+}
+
+/// `host:port`, `[v6]:port`, `[v6]` and `addr#port` without the port and brackets.
+fn strip_port(value: &[u8]) -> &[u8] {
+    if let Some(inner) = value.strip_prefix(b"[") {
+        return memchr::memchr(b']', inner).map_or(inner, |close| &inner[..close]);
+    }
+    if let Some(close) = memchr::memchr(b']', value) {
+        return &value[..close];
+    }
+    for sep in [b':', b'#'] {
+        if let Some(at) = memchr::memrchr(sep, value) {
+            let port = &value[at + 1..];
+            let single = sep == b'#' || memchr::memchr(b':', &value[..at]).is_none();
+            if single && !port.is_empty() && port.len() <= 5 && port.iter().all(u8::is_ascii_digit)
+            {
+                return &value[..at];
+            }
+        }
+    }
+    value
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn ports() {
+        assert_eq!(strip_port(b"evil.example:8080"), b"evil.example");
+        assert_eq!(strip_port(b"[2001:db8::1]:443"), b"2001:db8::1");
+        assert_eq!(strip_port(b"2001:db8::1]:443"), b"2001:db8::1");
+        assert_eq!(strip_port(b"198.51.100.7#53"), b"198.51.100.7");
+        assert_eq!(strip_port(b"2001:db8::1"), b"2001:db8::1");
+        assert_eq!(strip_port(b"evil.example"), b"evil.example");
+    }
+}
