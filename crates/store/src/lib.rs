@@ -21,9 +21,9 @@ mod sqlite;
 
 pub use error::Error;
 pub use model::{
-    CollectionInfo, Grant, Grantee, Ingest, IngestOutcome, Options, Org, OrgId, Page, Provenance, Query, Store,
-    StoredVersion, Token, TokenScope, User, UserId, VersionSelect, micros_to_timestamp, timestamp_to_micros,
-    version_key,
+    CollectionInfo, Grant, Grantee, Ingest, IngestOutcome, Options, Org, OrgId, Page, Provenance,
+    Query, Store, StoredVersion, Token, TokenScope, User, UserId, VersionSelect,
+    micros_to_timestamp, timestamp_to_micros, version_key,
 };
 #[cfg(feature = "sqlite")]
 pub use sqlite::SqliteStore;

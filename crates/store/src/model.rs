@@ -213,6 +213,10 @@ pub struct StoredVersion {
     pub object_type: String,
     /// `spec_version`.
     pub spec_version: String,
+    /// The organisation that submitted this version, if known.
+    pub source_org: Option<OrgId>,
+    /// The object's `object_marking_refs`, as JSON text, if any.
+    pub markings: Option<String>,
 }
 
 /// One page of a query.
@@ -249,7 +253,13 @@ pub trait Store: Send + Sync {
     /// Every user.
     fn users(&self) -> Result<Vec<User>, Error>;
     /// Stores a token's hash.
-    fn add_token(&self, user: UserId, hash: &[u8; 32], label: &str, scope: TokenScope) -> Result<i64, Error>;
+    fn add_token(
+        &self,
+        user: UserId,
+        hash: &[u8; 32],
+        label: &str,
+        scope: TokenScope,
+    ) -> Result<i64, Error>;
     /// The live (not revoked) token with this hash.
     fn token_by_hash(&self, hash: &[u8; 32]) -> Result<Option<Token>, Error>;
     /// Every token of a user (hashes are never returned).
@@ -257,7 +267,13 @@ pub trait Store: Send + Sync {
     /// Revokes a token; effective for the next request.
     fn revoke_token(&self, id: i64) -> Result<(), Error>;
     /// Adds a collection.
-    fn add_collection(&self, id: &str, alias: Option<&str>, title: &str, description: Option<&str>) -> Result<(), Error>;
+    fn add_collection(
+        &self,
+        id: &str,
+        alias: Option<&str>,
+        title: &str,
+        description: Option<&str>,
+    ) -> Result<(), Error>;
     /// Sets (replaces) a grant on a collection.
     fn grant(&self, collection: &str, grant: Grant) -> Result<(), Error>;
     /// Every collection with its grants.
@@ -266,7 +282,12 @@ pub trait Store: Send + Sync {
     fn collection(&self, id_or_alias: &str) -> Result<Option<CollectionInfo>, Error>;
     /// Stores object versions and adds them to `collection`, all in one durable transaction.
     /// Refusals (conflicts, versioning rules) are per object and do not fail the batch.
-    fn ingest(&self, collection: &str, objects: &[Ingest<'_>], provenance: &Provenance) -> Result<Vec<IngestOutcome>, Error>;
+    fn ingest(
+        &self,
+        collection: &str,
+        objects: &[Ingest<'_>],
+        provenance: &Provenance,
+    ) -> Result<Vec<IngestOutcome>, Error>;
     /// A page of a collection's entries matching `query`, by `date_added`.
     fn query(&self, collection: &str, query: &Query) -> Result<Page, Error>;
     /// Removes an object's versions selected by `query` (its `ids` name the object) from a

@@ -11,8 +11,8 @@ use serde_json::Value;
 use sha2::{Digest, Sha256};
 
 use crate::model::{
-    CollectionInfo, Grant, Grantee, Ingest, IngestOutcome, Options, Org, OrgId, Page, Provenance, Query, Store,
-    StoredVersion, Token, TokenScope, User, UserId, VersionSelect, version_key,
+    CollectionInfo, Grant, Grantee, Ingest, IngestOutcome, Options, Org, OrgId, Page, Provenance,
+    Query, Store, StoredVersion, Token, TokenScope, User, UserId, VersionSelect, version_key,
 };
 use crate::{Error, micros_to_timestamp};
 
@@ -141,12 +141,18 @@ impl SqliteStore {
         for _ in 0..options.readers.max(1) {
             let reader = Connection::open_with_flags(
                 &path,
-                OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX | OpenFlags::SQLITE_OPEN_URI,
+                OpenFlags::SQLITE_OPEN_READ_ONLY
+                    | OpenFlags::SQLITE_OPEN_NO_MUTEX
+                    | OpenFlags::SQLITE_OPEN_URI,
             )?;
             reader.busy_timeout(std::time::Duration::from_secs(30))?;
             readers.push(Mutex::new(reader));
         }
-        Ok(Self { writer: Mutex::new(Writer { conn, last_seq: HashMap::new() }), readers, next_reader: AtomicUsize::new(0) })
+        Ok(Self {
+            writer: Mutex::new(Writer { conn, last_seq: HashMap::new() }),
+            readers,
+            next_reader: AtomicUsize::new(0),
+        })
     }
 
     fn write<R>(&self, f: impl FnOnce(&mut Writer) -> Result<R, Error>) -> Result<R, Error> {
@@ -170,7 +176,10 @@ impl SqliteStore {
 }
 
 fn migrate(conn: &Connection) -> Result<(), Error> {
-    let done: usize = conn.pragma_query_value(None, "user_version", |r| r.get::<_, i64>(0))?.try_into().unwrap_or(0);
+    let done: usize = conn
+        .pragma_query_value(None, "user_version", |r| r.get::<_, i64>(0))?
+        .try_into()
+        .unwrap_or(0);
     for (i, sql) in MIGRATIONS.iter().enumerate().skip(done) {
         let tx = conn.unchecked_transaction()?;
         tx.execute_batch(sql)?;
@@ -182,7 +191,9 @@ fn migrate(conn: &Connection) -> Result<(), Error> {
 }
 
 fn now_micros() -> i64 {
-    SystemTime::now().duration_since(UNIX_EPOCH).map_or(0, |d| i64::try_from(d.as_micros()).unwrap_or(i64::MAX))
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map_or(0, |d| i64::try_from(d.as_micros()).unwrap_or(i64::MAX))
 }
 
 fn is_unique_violation(e: &rusqlite::Error) -> bool {
@@ -232,23 +243,40 @@ impl Store for SqliteStore {
                 params![name, jurisdiction, sectors.join(",")],
             ) {
                 Ok(_) => Ok(w.conn.last_insert_rowid()),
-                Err(e) if is_unique_violation(&e) => Err(Error::AlreadyExists(format!("organisation `{name}`"))),
+                Err(e) if is_unique_violation(&e) => {
+                    Err(Error::AlreadyExists(format!("organisation `{name}`")))
+                }
                 Err(e) => Err(e.into()),
             }
         })
     }
 
     fn org_by_name(&self, name: &str) -> Result<Option<Org>, Error> {
-        self.read(|c| Ok(c.query_row("SELECT id, name, jurisdiction, sectors FROM orgs WHERE name = ?1", [name], org_row).optional()?))
+        self.read(|c| {
+            Ok(c.query_row(
+                "SELECT id, name, jurisdiction, sectors FROM orgs WHERE name = ?1",
+                [name],
+                org_row,
+            )
+            .optional()?)
+        })
     }
 
     fn org(&self, id: OrgId) -> Result<Option<Org>, Error> {
-        self.read(|c| Ok(c.query_row("SELECT id, name, jurisdiction, sectors FROM orgs WHERE id = ?1", [id], org_row).optional()?))
+        self.read(|c| {
+            Ok(c.query_row(
+                "SELECT id, name, jurisdiction, sectors FROM orgs WHERE id = ?1",
+                [id],
+                org_row,
+            )
+            .optional()?)
+        })
     }
 
     fn orgs(&self) -> Result<Vec<Org>, Error> {
         self.read(|c| {
-            let mut stmt = c.prepare("SELECT id, name, jurisdiction, sectors FROM orgs ORDER BY name")?;
+            let mut stmt =
+                c.prepare("SELECT id, name, jurisdiction, sectors FROM orgs ORDER BY name")?;
             let rows = stmt.query_map([], org_row)?.collect::<Result<Vec<_>, _>>()?;
             Ok(rows)
         })
@@ -259,31 +287,57 @@ impl Store for SqliteStore {
             return Err(Error::Invalid("a user name must be non-empty and contain no `:`".into()));
         }
         self.write(|w| {
-            match w.conn.execute("INSERT INTO users (name, org_id, is_admin) VALUES (?1, ?2, ?3)", params![name, org, is_admin]) {
+            match w.conn.execute(
+                "INSERT INTO users (name, org_id, is_admin) VALUES (?1, ?2, ?3)",
+                params![name, org, is_admin],
+            ) {
                 Ok(_) => Ok(w.conn.last_insert_rowid()),
-                Err(e) if is_unique_violation(&e) => Err(Error::AlreadyExists(format!("user `{name}`"))),
+                Err(e) if is_unique_violation(&e) => {
+                    Err(Error::AlreadyExists(format!("user `{name}`")))
+                }
                 Err(e) => Err(e.into()),
             }
         })
     }
 
     fn user_by_name(&self, name: &str) -> Result<Option<User>, Error> {
-        self.read(|c| Ok(c.query_row("SELECT id, name, org_id, is_admin FROM users WHERE name = ?1", [name], user_row).optional()?))
+        self.read(|c| {
+            Ok(c.query_row(
+                "SELECT id, name, org_id, is_admin FROM users WHERE name = ?1",
+                [name],
+                user_row,
+            )
+            .optional()?)
+        })
     }
 
     fn user(&self, id: UserId) -> Result<Option<User>, Error> {
-        self.read(|c| Ok(c.query_row("SELECT id, name, org_id, is_admin FROM users WHERE id = ?1", [id], user_row).optional()?))
+        self.read(|c| {
+            Ok(c.query_row(
+                "SELECT id, name, org_id, is_admin FROM users WHERE id = ?1",
+                [id],
+                user_row,
+            )
+            .optional()?)
+        })
     }
 
     fn users(&self) -> Result<Vec<User>, Error> {
         self.read(|c| {
-            let mut stmt = c.prepare("SELECT id, name, org_id, is_admin FROM users ORDER BY name")?;
+            let mut stmt =
+                c.prepare("SELECT id, name, org_id, is_admin FROM users ORDER BY name")?;
             let rows = stmt.query_map([], user_row)?.collect::<Result<Vec<_>, _>>()?;
             Ok(rows)
         })
     }
 
-    fn add_token(&self, user: UserId, hash: &[u8; 32], label: &str, scope: TokenScope) -> Result<i64, Error> {
+    fn add_token(
+        &self,
+        user: UserId,
+        hash: &[u8; 32],
+        label: &str,
+        scope: TokenScope,
+    ) -> Result<i64, Error> {
         self.write(|w| {
             w.conn.execute(
                 "INSERT INTO tokens (user_id, hash, label, scope, created) VALUES (?1, ?2, ?3, ?4, ?5)",
@@ -315,20 +369,30 @@ impl Store for SqliteStore {
     }
 
     fn revoke_token(&self, id: i64) -> Result<(), Error> {
-        self.write(|w| match w.conn.execute("UPDATE tokens SET revoked = 1 WHERE id = ?1", [id])? {
-            0 => Err(Error::NotFound(format!("token {id}"))),
-            _ => Ok(()),
+        self.write(|w| {
+            match w.conn.execute("UPDATE tokens SET revoked = 1 WHERE id = ?1", [id])? {
+                0 => Err(Error::NotFound(format!("token {id}"))),
+                _ => Ok(()),
+            }
         })
     }
 
-    fn add_collection(&self, id: &str, alias: Option<&str>, title: &str, description: Option<&str>) -> Result<(), Error> {
+    fn add_collection(
+        &self,
+        id: &str,
+        alias: Option<&str>,
+        title: &str,
+        description: Option<&str>,
+    ) -> Result<(), Error> {
         self.write(|w| {
             match w.conn.execute(
                 "INSERT INTO collections (id, alias, title, description) VALUES (?1, ?2, ?3, ?4)",
                 params![id, alias, title, description],
             ) {
                 Ok(_) => Ok(()),
-                Err(e) if is_unique_violation(&e) => Err(Error::AlreadyExists(format!("collection `{}`", alias.unwrap_or(id)))),
+                Err(e) if is_unique_violation(&e) => {
+                    Err(Error::AlreadyExists(format!("collection `{}`", alias.unwrap_or(id))))
+                }
                 Err(e) => Err(e.into()),
             }
         })
@@ -355,10 +419,18 @@ impl Store for SqliteStore {
 
     fn collections(&self) -> Result<Vec<CollectionInfo>, Error> {
         self.read(|c| {
-            let mut stmt = c.prepare("SELECT id, alias, title, description FROM collections ORDER BY title, id")?;
+            let mut stmt = c.prepare(
+                "SELECT id, alias, title, description FROM collections ORDER BY title, id",
+            )?;
             let mut rows = stmt
                 .query_map([], |r| {
-                    Ok(CollectionInfo { id: r.get(0)?, alias: r.get(1)?, title: r.get(2)?, description: r.get(3)?, grants: Vec::new() })
+                    Ok(CollectionInfo {
+                        id: r.get(0)?,
+                        alias: r.get(1)?,
+                        title: r.get(2)?,
+                        description: r.get(3)?,
+                        grants: Vec::new(),
+                    })
                 })?
                 .collect::<Result<Vec<_>, _>>()?;
             for row in &mut rows {
@@ -387,7 +459,12 @@ impl Store for SqliteStore {
         })
     }
 
-    fn ingest(&self, collection: &str, objects: &[Ingest<'_>], provenance: &Provenance) -> Result<Vec<IngestOutcome>, Error> {
+    fn ingest(
+        &self,
+        collection: &str,
+        objects: &[Ingest<'_>],
+        provenance: &Provenance,
+    ) -> Result<Vec<IngestOutcome>, Error> {
         self.write(|w| {
             let received = now_micros();
             let tx = w.conn.transaction()?;
@@ -415,7 +492,7 @@ impl Store for SqliteStore {
         self.read(|c| {
             let (filter, mut args) = where_clause(collection, query);
             let sql = format!(
-                "SELECT c.seq, o.id, o.version, o.json, o.type, o.spec_version FROM collection_objects c
+                "SELECT c.seq, o.id, o.version, o.json, o.type, o.spec_version, o.source_org, o.markings FROM collection_objects c
                  JOIN objects o ON o.rowid = c.object_rowid WHERE {filter} ORDER BY c.seq LIMIT ?"
             );
             args.push(Arg::Int(i64::try_from(query.limit.saturating_add(1)).unwrap_or(i64::MAX)));
@@ -431,6 +508,8 @@ impl Store for SqliteStore {
                         json: r.get(3)?,
                         object_type: r.get(4)?,
                         spec_version: r.get(5)?,
+                        source_org: r.get(6)?,
+                        markings: r.get(7)?,
                     })
                 })?
                 .collect::<Result<Vec<_>, _>>()?;
@@ -458,19 +537,35 @@ impl Store for SqliteStore {
 
     fn put_status(&self, id: &str, user: UserId, json: &str) -> Result<(), Error> {
         self.write(|w| {
-            w.conn.execute("INSERT OR REPLACE INTO statuses (id, user_id, json) VALUES (?1, ?2, ?3)", params![id, user, json])?;
+            w.conn.execute(
+                "INSERT OR REPLACE INTO statuses (id, user_id, json) VALUES (?1, ?2, ?3)",
+                params![id, user, json],
+            )?;
             Ok(())
         })
     }
 
     fn status(&self, id: &str, user: UserId) -> Result<Option<String>, Error> {
-        self.read(|c| Ok(c.query_row("SELECT json FROM statuses WHERE id = ?1 AND user_id = ?2", params![id, user], |r| r.get(0)).optional()?))
+        self.read(|c| {
+            Ok(c.query_row(
+                "SELECT json FROM statuses WHERE id = ?1 AND user_id = ?2",
+                params![id, user],
+                |r| r.get(0),
+            )
+            .optional()?)
+        })
     }
 
     fn secret(&self, name: &str) -> Result<Vec<u8>, Error> {
         self.write(|w| {
             let key = format!("secret:{name}");
-            if let Some(value) = w.conn.query_row("SELECT value FROM meta WHERE key = ?1", [&key], |r| r.get::<_, Vec<u8>>(0)).optional()? {
+            if let Some(value) = w
+                .conn
+                .query_row("SELECT value FROM meta WHERE key = ?1", [&key], |r| {
+                    r.get::<_, Vec<u8>>(0)
+                })
+                .optional()?
+            {
                 return Ok(value);
             }
             let mut value = Vec::with_capacity(32);
@@ -482,12 +577,16 @@ impl Store for SqliteStore {
     }
 
     fn integrity_check(&self) -> Result<String, Error> {
-        self.write(|w| Ok(w.conn.query_row("PRAGMA integrity_check", [], |r| r.get::<_, String>(0))?))
+        self.write(|w| {
+            Ok(w.conn.query_row("PRAGMA integrity_check", [], |r| r.get::<_, String>(0))?)
+        })
     }
 }
 
 fn grants_of(c: &Connection, collection: &str) -> Result<Vec<Grant>, Error> {
-    let mut stmt = c.prepare_cached("SELECT grantee_kind, grantee_id, can_read, can_write FROM grants WHERE collection_id = ?1")?;
+    let mut stmt = c.prepare_cached(
+        "SELECT grantee_kind, grantee_id, can_read, can_write FROM grants WHERE collection_id = ?1",
+    )?;
     let rows = stmt
         .query_map([collection], |r| {
             let kind: String = r.get(0)?;
@@ -538,7 +637,10 @@ fn where_clause(collection: &str, query: &Query) -> (String, Vec<Arg>) {
                 VersionSelect::Last => alternatives.push("c.is_last = 1".to_owned()),
                 VersionSelect::All => {}
                 VersionSelect::At(keys) => {
-                    alternatives.push(format!("c.version_key IN ({})", vec!["?"; keys.len().max(1)].join(",")));
+                    alternatives.push(format!(
+                        "c.version_key IN ({})",
+                        vec!["?"; keys.len().max(1)].join(",")
+                    ));
                     if keys.is_empty() {
                         args.push(Arg::Text(String::new()));
                     }
@@ -635,14 +737,21 @@ fn ingest_one(
             if let (Some(owner), Some(sender)) = (first.org, provenance.org)
                 && owner != sender
             {
-                return Ok(IngestOutcome::Refused("only the organisation that first shared this object may add versions of it".into()));
+                return Ok(IngestOutcome::Refused(
+                    "only the organisation that first shared this object may add versions of it"
+                        .into(),
+                ));
             }
             if existing.iter().any(|e| e.revoked) {
-                return Ok(IngestOutcome::Refused("the object is revoked; no new version may follow".into()));
+                return Ok(IngestOutcome::Refused(
+                    "the object is revoked; no new version may follow".into(),
+                ));
             }
             let created = object.get("created").and_then(Value::as_str).map(str::to_owned);
             if first.created.is_some() && first.created != created {
-                return Ok(IngestOutcome::Refused("`created` cannot change between versions".into()));
+                return Ok(IngestOutcome::Refused(
+                    "`created` cannot change between versions".into(),
+                ));
             }
         }
         let markings = object.get("object_marking_refs").map(Value::to_string);
@@ -690,7 +799,11 @@ fn ingest_one(
     )?
     .execute(params![collection, seq, rowid, id, object.object_type(), key, spec_version])?;
     refresh_flags(tx, collection, id)?;
-    Ok(if existing.iter().any(|e| e.rowid == rowid) { IngestOutcome::Unchanged } else { IngestOutcome::Added })
+    Ok(if existing.iter().any(|e| e.rowid == rowid) {
+        IngestOutcome::Unchanged
+    } else {
+        IngestOutcome::Added
+    })
 }
 
 #[cfg(test)]
@@ -723,13 +836,25 @@ mod tests {
         Provenance { user: None, org: Some(org), peer: None, channel: "test".into() }
     }
 
-    fn ingest(store: &SqliteStore, items: &[(String, stix::Object)], org: i64) -> Vec<IngestOutcome> {
-        let batch: Vec<Ingest<'_>> = items.iter().map(|(raw, object)| Ingest { raw, object }).collect();
+    fn ingest(
+        store: &SqliteStore,
+        items: &[(String, stix::Object)],
+        org: i64,
+    ) -> Vec<IngestOutcome> {
+        let batch: Vec<Ingest<'_>> =
+            items.iter().map(|(raw, object)| Ingest { raw, object }).collect();
         store.ingest("c1", &batch, &prov(org)).unwrap_or_else(|e| panic!("{e}"))
     }
 
     fn all() -> Query {
-        Query { after_micros: 0, limit: 100, ids: vec![], types: vec![], versions: vec![VersionSelect::All], spec_versions: vec![] }
+        Query {
+            after_micros: 0,
+            limit: 100,
+            ids: vec![],
+            types: vec![],
+            versions: vec![VersionSelect::All],
+            spec_versions: vec![],
+        }
     }
 
     #[test]
@@ -737,7 +862,10 @@ mod tests {
         let (_dir, store) = open();
         let v1 = indicator("2024-01-01T00:00:00.000Z", ACME);
         let v2 = indicator("2024-02-01T00:00:00.000Z", ACME);
-        assert_eq!(ingest(&store, &[v1.clone(), v2.clone()], 1), [IngestOutcome::Added, IngestOutcome::Added]);
+        assert_eq!(
+            ingest(&store, &[v1.clone(), v2.clone()], 1),
+            [IngestOutcome::Added, IngestOutcome::Added]
+        );
         // The same version again, with other whitespace: unchanged.
         let again = (serde_json::to_string_pretty(v1.1.as_map()).unwrap_or_default(), v1.1.clone());
         assert_eq!(ingest(&store, &[again], 1), [IngestOutcome::Unchanged]);
@@ -745,12 +873,18 @@ mod tests {
         let mut changed = v2.1.as_map().clone();
         changed.insert("name".into(), "changed".into());
         let changed = object(Value::Object(changed));
-        assert!(matches!(&ingest(&store, &[changed], 1)[0], IngestOutcome::Refused(m) if m.contains("immutable")));
+        assert!(
+            matches!(&ingest(&store, &[changed], 1)[0], IngestOutcome::Refused(m) if m.contains("immutable"))
+        );
         // Another creator, or another organisation, may not add versions.
         let foreign = indicator("2024-03-01T00:00:00.000Z", OTHER);
-        assert!(matches!(&ingest(&store, &[foreign], 1)[0], IngestOutcome::Refused(m) if m.contains("creator")));
+        assert!(
+            matches!(&ingest(&store, &[foreign], 1)[0], IngestOutcome::Refused(m) if m.contains("creator"))
+        );
         let v3 = indicator("2024-03-01T00:00:00.000Z", ACME);
-        assert!(matches!(&ingest(&store, &[v3], 2)[0], IngestOutcome::Refused(m) if m.contains("organisation")));
+        assert!(
+            matches!(&ingest(&store, &[v3], 2)[0], IngestOutcome::Refused(m) if m.contains("organisation"))
+        );
         let page = store.query("c1", &all()).unwrap_or_else(|e| panic!("{e}"));
         assert_eq!(page.items.len(), 2);
     }
@@ -765,34 +899,53 @@ mod tests {
         let revoked = object(Value::Object(revoked));
         assert_eq!(ingest(&store, &[revoked], 1), [IngestOutcome::Added]);
         let later = indicator("2024-03-01T00:00:00.000Z", ACME);
-        assert!(matches!(&ingest(&store, &[later], 1)[0], IngestOutcome::Refused(m) if m.contains("revoked")));
+        assert!(
+            matches!(&ingest(&store, &[later], 1)[0], IngestOutcome::Refused(m) if m.contains("revoked"))
+        );
     }
 
     #[test]
     fn first_last_and_pagination() {
         let (_dir, store) = open();
-        let versions: Vec<_> = ["2024-01-03T00:00:00.000Z", "2024-01-01T00:00:00.000Z", "2024-01-02T00:00:00.000Z"]
-            .iter()
-            .map(|m| indicator(m, ACME))
-            .collect();
+        let versions: Vec<_> =
+            ["2024-01-03T00:00:00.000Z", "2024-01-01T00:00:00.000Z", "2024-01-02T00:00:00.000Z"]
+                .iter()
+                .map(|m| indicator(m, ACME))
+                .collect();
         ingest(&store, &versions, 1);
         let select = |v: VersionSelect| {
             let q = Query { versions: vec![v], ..all() };
-            store.query("c1", &q).unwrap_or_else(|e| panic!("{e}")).items.iter().map(|i| i.version.clone()).collect::<Vec<_>>()
+            store
+                .query("c1", &q)
+                .unwrap_or_else(|e| panic!("{e}"))
+                .items
+                .iter()
+                .map(|i| i.version.clone())
+                .collect::<Vec<_>>()
         };
         assert_eq!(select(VersionSelect::Last), ["2024-01-03T00:00:00.000Z"]);
         assert_eq!(select(VersionSelect::First), ["2024-01-01T00:00:00.000Z"]);
-        let page = store.query("c1", &Query { limit: 2, ..all() }).unwrap_or_else(|e| panic!("{e}"));
+        let page =
+            store.query("c1", &Query { limit: 2, ..all() }).unwrap_or_else(|e| panic!("{e}"));
         assert!(page.more);
         let after = page.items[1].date_added_micros;
-        let rest = store.query("c1", &Query { after_micros: after, ..all() }).unwrap_or_else(|e| panic!("{e}"));
+        let rest = store
+            .query("c1", &Query { after_micros: after, ..all() })
+            .unwrap_or_else(|e| panic!("{e}"));
         assert_eq!((rest.items.len(), rest.more), (1, false));
         // date_added strictly increases.
         let all_items = store.query("c1", &all()).unwrap_or_else(|e| panic!("{e}")).items;
         assert!(all_items.windows(2).all(|w| w[0].date_added_micros < w[1].date_added_micros));
         // Removing the last version makes the previous one the last.
         let removed = store
-            .remove("c1", &Query { ids: vec![versions[0].1.id().to_string()], versions: vec![VersionSelect::Last], ..all() })
+            .remove(
+                "c1",
+                &Query {
+                    ids: vec![versions[0].1.id().to_string()],
+                    versions: vec![VersionSelect::Last],
+                    ..all()
+                },
+            )
             .unwrap_or_else(|e| panic!("{e}"));
         assert_eq!(removed, 1);
         assert_eq!(select(VersionSelect::Last), ["2024-01-02T00:00:00.000Z"]);
@@ -802,10 +955,12 @@ mod tests {
     fn reopening_keeps_everything_and_integrity_holds() {
         let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
         {
-            let store = SqliteStore::open(&Options::new(dir.path())).unwrap_or_else(|e| panic!("{e}"));
+            let store =
+                SqliteStore::open(&Options::new(dir.path())).unwrap_or_else(|e| panic!("{e}"));
             store.add_collection("c1", None, "One", None).unwrap_or_else(|e| panic!("{e}"));
             let batch = [indicator("2024-01-01T00:00:00.000Z", ACME)];
-            let items: Vec<Ingest<'_>> = batch.iter().map(|(raw, object)| Ingest { raw, object }).collect();
+            let items: Vec<Ingest<'_>> =
+                batch.iter().map(|(raw, object)| Ingest { raw, object }).collect();
             store.ingest("c1", &items, &prov(1)).unwrap_or_else(|e| panic!("{e}"));
         }
         let store = SqliteStore::open(&Options::new(dir.path())).unwrap_or_else(|e| panic!("{e}"));

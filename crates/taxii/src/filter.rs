@@ -59,14 +59,18 @@ impl Filter {
             let (raw_key, raw_value) = pair.split_once('=').unwrap_or((pair, ""));
             let key = percent_decode(raw_key);
             let value = percent_decode(raw_value);
-            let err = |reason: &str| FilterError { parameter: key.clone(), reason: reason.to_owned() };
-            let list = |v: &str| -> Vec<String> { v.split(',').map(|s| s.trim().to_owned()).filter(|s| !s.is_empty()).collect() };
+            let err =
+                |reason: &str| FilterError { parameter: key.clone(), reason: reason.to_owned() };
+            let list = |v: &str| -> Vec<String> {
+                v.split(',').map(|s| s.trim().to_owned()).filter(|s| !s.is_empty()).collect()
+            };
             match key.as_str() {
                 "added_after" => {
                     if filter.added_after.is_some() {
                         return Err(err("given more than once"));
                     }
-                    filter.added_after = Some(value.parse().map_err(|e: stix::TimestampError| err(&e.to_string()))?);
+                    filter.added_after =
+                        Some(value.parse().map_err(|e: stix::TimestampError| err(&e.to_string()))?);
                 }
                 "limit" => {
                     if filter.limit.is_some() {
@@ -104,7 +108,9 @@ impl Filter {
                             "first" => VersionMatch::First,
                             "last" => VersionMatch::Last,
                             "all" => VersionMatch::All,
-                            t => VersionMatch::At(t.parse().map_err(|e: stix::TimestampError| err(&e.to_string()))?),
+                            t => VersionMatch::At(
+                                t.parse().map_err(|e: stix::TimestampError| err(&e.to_string()))?,
+                            ),
                         });
                     }
                 }
@@ -144,7 +150,9 @@ fn percent_decode(s: &str) -> String {
     while i < b.len() {
         match b[i] {
             b'%' if i + 2 < b.len() => {
-                let hex = std::str::from_utf8(&b[i + 1..i + 3]).ok().and_then(|h| u8::from_str_radix(h, 16).ok());
+                let hex = std::str::from_utf8(&b[i + 1..i + 3])
+                    .ok()
+                    .and_then(|h| u8::from_str_radix(h, 16).ok());
                 match hex {
                     Some(byte) => {
                         out.push(byte);

@@ -16,6 +16,6 @@ mod resources;
 
 pub use filter::{Filter, FilterError, VersionMatch};
 pub use resources::{
-    ApiRoot, Collection, Collections, Discovery, Envelope, ErrorMessage, ManifestRecord, Manifest, Status,
-    StatusDetail, Versions,
+    ApiRoot, Collection, Collections, Discovery, Envelope, ErrorMessage, Manifest, ManifestRecord,
+    Status, StatusDetail, Versions,
 };

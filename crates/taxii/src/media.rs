@@ -40,7 +40,9 @@ pub fn is_taxii_content(content_type: &str) -> bool {
         return false;
     }
     parts.all(|p| match p.split_once('=') {
-        Some((k, v)) if k.trim().eq_ignore_ascii_case("version") => v.trim().trim_matches('"') == "2.1",
+        Some((k, v)) if k.trim().eq_ignore_ascii_case("version") => {
+            v.trim().trim_matches('"') == "2.1"
+        }
         _ => true,
     })
 }

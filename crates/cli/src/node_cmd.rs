@@ -1,0 +1,374 @@
+//! `meridian serve` and the administration commands that work on a node's data directory:
+//! `org`, `user`, `token`, `collection`.
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::sync::Arc;
+
+use anyhow::Context as _;
+use clap::{Args, Subcommand};
+use service::Node;
+
+/// Where the node keeps its data.
+#[derive(Debug, Clone, Args)]
+pub(crate) struct DataDir {
+    /// The data directory (created if missing).
+    #[arg(
+        long = "data",
+        env = "MERIDIAN_DATA",
+        default_value = "meridian-data",
+        value_name = "DIR"
+    )]
+    path: PathBuf,
+}
+
+impl DataDir {
+    fn open(&self) -> anyhow::Result<Node> {
+        let store = store::SqliteStore::open(&store::Options::new(&self.path))
+            .with_context(|| format!("cannot open the store in {}", self.path.display()))?;
+        Node::new(Arc::new(store), service::Options::default()).context("cannot start the node")
+    }
+}
+
+/// `meridian serve`.
+#[derive(Debug, Args)]
+pub(crate) struct ServeArgs {
+    #[command(flatten)]
+    data: DataDir,
+    /// The address to listen on.
+    #[arg(long, env = "MERIDIAN_LISTEN", default_value = server::Options::DEFAULT_LISTEN, value_name = "ADDR")]
+    listen: std::net::SocketAddr,
+    /// Load the demo data set (organisations, users, collections, indicators at every TLP level).
+    #[arg(long)]
+    demo: bool,
+    /// The jurisdiction of the organisation running the node (used on first start).
+    #[arg(long, default_value = "EU")]
+    jurisdiction: String,
+}
+
+impl ServeArgs {
+    pub(crate) fn run(self) -> anyhow::Result<ExitCode> {
+        let node = Arc::new(self.data.open()?);
+        let given = std::env::var("MERIDIAN_ADMIN_TOKEN").ok();
+        match service::admin::bootstrap(&node, &self.jurisdiction, given.as_deref())
+            .context("cannot set up the administrator")?
+        {
+            service::admin::Bootstrap::Created { token } => {
+                println!("Created user `admin`. Its token, shown only this once:\n  {token}");
+            }
+            service::admin::Bootstrap::CreatedWithGivenToken => {
+                println!("Created user `admin` with the token from MERIDIAN_ADMIN_TOKEN.")
+            }
+            service::admin::Bootstrap::AlreadyDone => {}
+        }
+        if self.demo {
+            match service::demo::load(&node).context("cannot load the demo data")? {
+                Some(summary) => {
+                    println!(
+                        "Loaded the demo data: {} objects. Demo tokens, shown only this once:",
+                        summary.objects
+                    );
+                    for (user, token) in &summary.tokens {
+                        println!("  {user}: {token}");
+                    }
+                }
+                None => println!("The demo data is already loaded."),
+            }
+        }
+        let options = server::Options { listen: self.listen, ..server::Options::default() };
+        println!(
+            "Meridian is serving TAXII 2.1 at http://{}/taxii2/ (API root /{}/). Stop with Ctrl-C.",
+            options.listen,
+            node.options().api_root
+        );
+        let runtime = tokio::runtime::Builder::new_multi_thread()
+            .enable_all()
+            .build()
+            .context("cannot start the runtime")?;
+        runtime
+            .block_on(server::serve(node, &options, shutdown_signal()))
+            .with_context(|| format!("cannot serve on {}", options.listen))?;
+        Ok(ExitCode::SUCCESS)
+    }
+}
+
+async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let terminate = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut signal) => {
+                signal.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let terminate = std::future::pending::<()>();
+    tokio::select! {
+        () = ctrl_c => {}
+        () = terminate => {}
+    }
+}
+
+/// `meridian org ...`.
+#[derive(Debug, Subcommand)]
+pub(crate) enum OrgCommand {
+    /// Add an organisation.
+    Add {
+        #[command(flatten)]
+        data: DataDir,
+        /// Unique name.
+        name: String,
+        /// Jurisdiction, e.g. `US`, `DE`, `FR`.
+        #[arg(long)]
+        jurisdiction: String,
+        /// Sectors (industry-sector-ov), comma-separated.
+        #[arg(long, value_delimiter = ',')]
+        sectors: Vec<String>,
+    },
+    /// List organisations.
+    List {
+        #[command(flatten)]
+        data: DataDir,
+    },
+}
+
+impl OrgCommand {
+    pub(crate) fn run(self) -> anyhow::Result<ExitCode> {
+        match self {
+            OrgCommand::Add { data, name, jurisdiction, sectors } => {
+                let node = data.open()?;
+                node.store()
+                    .add_org(&name, &jurisdiction, &sectors)
+                    .with_context(|| format!("cannot add organisation `{name}`"))?;
+                println!("Added organisation `{name}` ({jurisdiction}).");
+            }
+            OrgCommand::List { data } => {
+                for org in data.open()?.store().orgs()? {
+                    println!("{}\t{}\t{}", org.name, org.jurisdiction, org.sectors.join(","));
+                }
+            }
+        }
+        Ok(ExitCode::SUCCESS)
+    }
+}
+
+/// `meridian user ...`.
+#[derive(Debug, Subcommand)]
+pub(crate) enum UserCommand {
+    /// Add a user to an organisation.
+    Add {
+        #[command(flatten)]
+        data: DataDir,
+        /// Unique login name.
+        name: String,
+        /// The user's organisation.
+        #[arg(long)]
+        org: String,
+        /// Make the user a node administrator.
+        #[arg(long)]
+        admin: bool,
+    },
+    /// List users.
+    List {
+        #[command(flatten)]
+        data: DataDir,
+    },
+}
+
+impl UserCommand {
+    pub(crate) fn run(self) -> anyhow::Result<ExitCode> {
+        match self {
+            UserCommand::Add { data, name, org, admin } => {
+                let node = data.open()?;
+                let org_id = node
+                    .store()
+                    .org_by_name(&org)?
+                    .with_context(|| format!("no organisation `{org}`"))?
+                    .id;
+                node.store()
+                    .add_user(&name, org_id, admin)
+                    .with_context(|| format!("cannot add user `{name}`"))?;
+                println!("Added user `{name}` to `{org}`.");
+            }
+            UserCommand::List { data } => {
+                let node = data.open()?;
+                for user in node.store().users()? {
+                    let org = node.store().org(user.org)?.map(|o| o.name).unwrap_or_default();
+                    println!(
+                        "{}\t{}{}",
+                        user.name,
+                        org,
+                        if user.is_admin { "\tadmin" } else { "" }
+                    );
+                }
+            }
+        }
+        Ok(ExitCode::SUCCESS)
+    }
+}
+
+/// `meridian token ...`.
+#[derive(Debug, Subcommand)]
+pub(crate) enum TokenCommand {
+    /// Create a token for a user; it is printed once and stored only as a hash.
+    Create {
+        #[command(flatten)]
+        data: DataDir,
+        /// The user.
+        user: String,
+        /// A label to recognise the token by.
+        #[arg(long, default_value = "")]
+        label: String,
+        /// `read` or `read-write`.
+        #[arg(long, default_value = "read-write")]
+        scope: String,
+    },
+    /// Revoke a token by its id (see `token list`); effective for the next request.
+    Revoke {
+        #[command(flatten)]
+        data: DataDir,
+        /// The token id.
+        id: i64,
+    },
+    /// List a user's tokens (ids, labels, scopes; never the tokens).
+    List {
+        #[command(flatten)]
+        data: DataDir,
+        /// The user.
+        user: String,
+    },
+}
+
+impl TokenCommand {
+    pub(crate) fn run(self) -> anyhow::Result<ExitCode> {
+        match self {
+            TokenCommand::Create { data, user, label, scope } => {
+                let scope = store::TokenScope::parse(&scope)
+                    .with_context(|| format!("`{scope}` is not a scope: use read or read-write"))?;
+                let node = data.open()?;
+                let (id, token) = node
+                    .create_token(&user, &label, scope)
+                    .with_context(|| format!("no user `{user}`"))?;
+                println!(
+                    "Token {id} for `{user}` ({}), shown only this once:\n  {token}",
+                    scope.as_str()
+                );
+            }
+            TokenCommand::Revoke { data, id } => {
+                data.open()?
+                    .store()
+                    .revoke_token(id)
+                    .with_context(|| format!("cannot revoke token {id}"))?;
+                println!("Revoked token {id}.");
+            }
+            TokenCommand::List { data, user } => {
+                let node = data.open()?;
+                let user_id = node
+                    .store()
+                    .user_by_name(&user)?
+                    .with_context(|| format!("no user `{user}`"))?
+                    .id;
+                for token in node.store().tokens(user_id)? {
+                    println!(
+                        "{}\t{}\t{}{}",
+                        token.id,
+                        token.scope.as_str(),
+                        token.label,
+                        if token.revoked { "\trevoked" } else { "" }
+                    );
+                }
+            }
+        }
+        Ok(ExitCode::SUCCESS)
+    }
+}
+
+/// `meridian collection ...`.
+#[derive(Debug, Subcommand)]
+pub(crate) enum CollectionCommand {
+    /// Add a collection.
+    Add {
+        #[command(flatten)]
+        data: DataDir,
+        /// A unique alias, e.g. `shared-indicators`.
+        alias: String,
+        /// A title.
+        #[arg(long)]
+        title: Option<String>,
+        /// A description.
+        #[arg(long)]
+        description: Option<String>,
+    },
+    /// Grant read and/or write access to an organisation (`org:NAME`) or a user (`user:NAME`).
+    Grant {
+        #[command(flatten)]
+        data: DataDir,
+        /// The collection's alias or id.
+        collection: String,
+        /// `org:NAME` or `user:NAME`.
+        grantee: String,
+        /// May read.
+        #[arg(long)]
+        read: bool,
+        /// May write.
+        #[arg(long)]
+        write: bool,
+    },
+    /// List collections and their grants.
+    List {
+        #[command(flatten)]
+        data: DataDir,
+    },
+}
+
+impl CollectionCommand {
+    pub(crate) fn run(self) -> anyhow::Result<ExitCode> {
+        match self {
+            CollectionCommand::Add { data, alias, title, description } => {
+                let node = data.open()?;
+                let title = title.unwrap_or_else(|| alias.clone());
+                let id =
+                    service::admin::add_collection(&node, &alias, &title, description.as_deref())
+                        .with_context(|| format!("cannot add collection `{alias}`"))?;
+                println!("Added collection `{alias}` ({id}).");
+            }
+            CollectionCommand::Grant { data, collection, grantee, read, write } => {
+                if !read && !write {
+                    anyhow::bail!("give --read, --write or both");
+                }
+                let node = data.open()?;
+                let info = node
+                    .store()
+                    .collection(&collection)?
+                    .with_context(|| format!("no collection `{collection}`"))?;
+                let who = service::admin::grantee(&node, &grantee)
+                    .with_context(|| format!("no grantee `{grantee}`"))?;
+                node.store().grant(
+                    &info.id,
+                    store::Grant { grantee: who, can_read: read, can_write: write },
+                )?;
+                println!(
+                    "Granted {}{} on `{collection}` to {grantee}.",
+                    if read { "read" } else { "" },
+                    if write { " write" } else { "" }
+                );
+            }
+            CollectionCommand::List { data } => {
+                let node = data.open()?;
+                for info in node.store().collections()? {
+                    println!(
+                        "{}\t{}\t{}",
+                        info.alias.as_deref().unwrap_or("-"),
+                        info.id,
+                        info.title
+                    );
+                }
+            }
+        }
+        Ok(ExitCode::SUCCESS)
+    }
+}

@@ -1,0 +1,38 @@
+//! Meridian's application core — the API boundary. It speaks in domain terms (principals,
+//! collections, object versions, statuses) and knows nothing about HTTP: `server` maps requests
+//! to `Node` calls and errors to status codes.
+//!
+//! Invariant: every object that leaves the node goes through `sharing` (collection grants, then
+//! the per-object `disclose` decision); no caller reads the store around it.
+//!
+//! ```
+//! use std::sync::Arc;
+//! let dir = tempfile::tempdir().unwrap();
+//! let store = Arc::new(store::SqliteStore::open(&store::Options::new(dir.path())).unwrap());
+//! let node = service::Node::new(store, service::Options::default()).unwrap();
+//! assert_eq!(node.api_root().max_content_length, service::Options::DEFAULT_MAX_CONTENT_LENGTH);
+//! assert!(matches!(node.authenticate(Some("Bearer nope")), Err(service::Error::Unauthenticated)));
+//! ```
+
+pub mod admin;
+pub mod auth;
+mod cursor;
+pub mod demo;
+mod error;
+mod node;
+pub mod sharing;
+
+pub use error::Error;
+pub use node::{ImportReport, Node, ObjectPage, Options};
+pub use store::micros_to_timestamp;
+
+/// An authenticated caller: a user of an organisation, through a token of some scope.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Principal {
+    /// The user.
+    pub user: store::User,
+    /// The user's organisation.
+    pub org: store::Org,
+    /// The token's scope.
+    pub scope: store::TokenScope,
+}

@@ -1,0 +1,678 @@
+//! `Node`: the API boundary. Every TAXII operation, in domain terms; every object that leaves
+//! goes through `sharing`.
+
+use std::sync::Arc;
+
+use serde_json::Value;
+use serde_json::value::RawValue;
+use store::{Store, StoredVersion, VersionSelect};
+use taxii::{Filter, VersionMatch};
+
+use crate::auth::{Credentials, constant_time_eq, generate_token, token_hash};
+use crate::cursor::Cursors;
+use crate::sharing::{self, Access};
+use crate::{Error, Principal};
+
+/// Node settings.
+#[derive(Debug, Clone)]
+pub struct Options {
+    /// The discovery title.
+    pub title: String,
+    /// The API root's path segment, e.g. `meridian` for `/meridian/`.
+    pub api_root: String,
+    /// The largest POST body accepted, in bytes (advertised as `max_content_length`).
+    pub max_content_length: u64,
+    /// Page size when the client gives no `limit`.
+    pub default_page: usize,
+    /// The largest page served, whatever `limit` asks.
+    pub max_page: usize,
+}
+
+impl Options {
+    /// Default `max_content_length`: 10 MiB.
+    pub const DEFAULT_MAX_CONTENT_LENGTH: u64 = 10 * 1024 * 1024;
+    /// Default page size.
+    pub const DEFAULT_PAGE: usize = 100;
+    /// Largest page.
+    pub const MAX_PAGE: usize = 1000;
+}
+
+impl Default for Options {
+    fn default() -> Self {
+        Self {
+            title: "Meridian".into(),
+            api_root: "meridian".into(),
+            max_content_length: Self::DEFAULT_MAX_CONTENT_LENGTH,
+            default_page: Self::DEFAULT_PAGE,
+            max_page: Self::MAX_PAGE,
+        }
+    }
+}
+
+/// A page of object versions, ready to be written as an envelope.
+#[derive(Debug, Clone)]
+pub struct ObjectPage {
+    /// The versions the caller may see, by `date_added`.
+    pub items: Vec<StoredVersion>,
+    /// Whether more entries match.
+    pub more: bool,
+    /// The token for the next page.
+    pub next: Option<String>,
+}
+
+impl ObjectPage {
+    /// `date_added` of the first and last item, as TAXII timestamps.
+    pub fn date_added_bounds(&self) -> Option<(String, String)> {
+        let first = self.items.first()?.date_added_micros;
+        let last = self.items.last()?.date_added_micros;
+        Some((store::micros_to_timestamp(first), store::micros_to_timestamp(last)))
+    }
+}
+
+/// A node: the store plus the rules of TAXII and sharing.
+pub struct Node {
+    store: Arc<dyn Store>,
+    options: Options,
+    cursors: Cursors,
+}
+
+impl std::fmt::Debug for Node {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Node").field("options", &self.options).finish()
+    }
+}
+
+/// What a TAXII endpoint serves; part of what a `next` token is bound to.
+#[derive(Debug, Clone, Copy)]
+enum Endpoint {
+    Objects,
+    Manifest,
+    Versions,
+}
+
+impl Node {
+    /// A node over `store`.
+    ///
+    /// # Errors
+    /// When the node secret cannot be read or created.
+    pub fn new(store: Arc<dyn Store>, options: Options) -> Result<Self, Error> {
+        let cursors = Cursors::new(store.secret("next-token")?);
+        Ok(Self { store, options, cursors })
+    }
+
+    /// The options.
+    pub fn options(&self) -> &Options {
+        &self.options
+    }
+
+    /// The store (for administration and tests).
+    pub fn store(&self) -> &Arc<dyn Store> {
+        &self.store
+    }
+
+    /// The principal an `Authorization` header value stands for.
+    ///
+    /// # Errors
+    /// `Unauthenticated` for anything but live credentials.
+    pub fn authenticate(&self, authorization: Option<&str>) -> Result<Principal, Error> {
+        let credentials =
+            authorization.and_then(Credentials::parse).ok_or(Error::Unauthenticated)?;
+        let hash = token_hash(credentials.token());
+        let token = self.store.token_by_hash(&hash)?.ok_or(Error::Unauthenticated)?;
+        let user = self.store.user(token.user)?.ok_or(Error::Unauthenticated)?;
+        if let Credentials::Basic { user: name, .. } = &credentials
+            && !constant_time_eq(name.as_bytes(), user.name.as_bytes())
+        {
+            return Err(Error::Unauthenticated);
+        }
+        let org = self.store.org(user.org)?.ok_or(Error::Unauthenticated)?;
+        Ok(Principal { user, org, scope: token.scope })
+    }
+
+    /// Creates a token for a user; the token is returned once and stored only as a hash.
+    ///
+    /// # Errors
+    /// `NotFound` for an unknown user.
+    pub fn create_token(
+        &self,
+        user: &str,
+        label: &str,
+        scope: store::TokenScope,
+    ) -> Result<(i64, String), Error> {
+        let user = self.store.user_by_name(user)?.ok_or(Error::NotFound)?;
+        let token = generate_token();
+        let id = self.store.add_token(user.id, &token_hash(&token), label, scope)?;
+        Ok((id, token))
+    }
+
+    /// Stores a given token (e.g. from `MERIDIAN_ADMIN_TOKEN`) for a user.
+    ///
+    /// # Errors
+    /// `Invalid` when the token is too short to be a secret.
+    pub fn install_token(&self, user: &str, token: &str, label: &str) -> Result<i64, Error> {
+        if token.len() < 24 {
+            return Err(Error::Invalid("a token must be at least 24 characters".into()));
+        }
+        let user = self.store.user_by_name(user)?.ok_or(Error::NotFound)?;
+        if self.store.token_by_hash(&token_hash(token))?.is_some() {
+            return Ok(0);
+        }
+        Ok(self.store.add_token(
+            user.id,
+            &token_hash(token),
+            label,
+            store::TokenScope::ReadWrite,
+        )?)
+    }
+
+    /// TAXII discovery (§4.1).
+    pub fn discovery(&self) -> taxii::Discovery {
+        let root = format!("/{}/", self.options.api_root);
+        taxii::Discovery {
+            title: self.options.title.clone(),
+            description: Some("Meridian threat-intelligence sharing node".into()),
+            contact: None,
+            default: Some(root.clone()),
+            api_roots: vec![root],
+        }
+    }
+
+    /// The API root resource (§4.2).
+    pub fn api_root(&self) -> taxii::ApiRoot {
+        taxii::ApiRoot {
+            title: self.options.title.clone(),
+            description: Some("STIX 2.1 collections shared under Meridian's sharing policy".into()),
+            versions: vec![taxii::media::TAXII_21.into()],
+            max_content_length: self.options.max_content_length,
+        }
+    }
+
+    fn collection_for(
+        &self,
+        principal: &Principal,
+        id: &str,
+    ) -> Result<(store::CollectionInfo, Access), Error> {
+        let info = self.store.collection(id)?.ok_or(Error::NotFound)?;
+        let access = sharing::access(principal, &info);
+        if !access.visible() {
+            return Err(Error::NotFound);
+        }
+        Ok((info, access))
+    }
+
+    fn collection_resource(info: &store::CollectionInfo, access: Access) -> taxii::Collection {
+        taxii::Collection {
+            id: info.id.clone(),
+            title: info.title.clone(),
+            description: info.description.clone(),
+            alias: info.alias.clone(),
+            can_read: access.read,
+            can_write: access.write,
+            media_types: vec![taxii::media::STIX_21.into()],
+        }
+    }
+
+    /// The collections the principal may see (§5.1).
+    ///
+    /// # Errors
+    /// Store failures.
+    pub fn collections(&self, principal: &Principal) -> Result<taxii::Collections, Error> {
+        let collections = self
+            .store
+            .collections()?
+            .iter()
+            .filter_map(|info| {
+                let access = sharing::access(principal, info);
+                access.visible().then(|| Self::collection_resource(info, access))
+            })
+            .collect();
+        Ok(taxii::Collections { collections })
+    }
+
+    /// One collection (§5.2).
+    ///
+    /// # Errors
+    /// `NotFound` when absent or not visible.
+    pub fn collection(&self, principal: &Principal, id: &str) -> Result<taxii::Collection, Error> {
+        let (info, access) = self.collection_for(principal, id)?;
+        Ok(Self::collection_resource(&info, access))
+    }
+
+    fn readable(
+        &self,
+        principal: &Principal,
+        collection: &str,
+    ) -> Result<store::CollectionInfo, Error> {
+        let (info, access) = self.collection_for(principal, collection)?;
+        if !access.read {
+            return Err(Error::Forbidden("you may not read this collection".into()));
+        }
+        Ok(info)
+    }
+
+    /// Translates a TAXII filter into a store query, checking the `next` token.
+    fn query(
+        &self,
+        principal: &Principal,
+        collection: &str,
+        endpoint: Endpoint,
+        object: Option<&str>,
+        filter: &Filter,
+        default_versions: VersionSelect,
+    ) -> Result<(store::Query, String), Error> {
+        let context = cursor_context(principal, collection, endpoint, object, filter);
+        let mut after = filter.added_after.as_ref().map_or(0, store::timestamp_to_micros);
+        if let Some(next) = &filter.next {
+            let position = self.cursors.check(&context, next).ok_or_else(|| {
+                Error::Invalid("the `next` token is not valid for this request".into())
+            })?;
+            after = after.max(position);
+        }
+        let mut ids = filter.ids.clone();
+        if let Some(object) = object {
+            ids = if ids.is_empty() || ids.iter().any(|i| i == object) {
+                vec![object.to_owned()]
+            } else {
+                vec![String::new()]
+            };
+        }
+        let versions = if filter.versions.is_empty() {
+            vec![default_versions]
+        } else {
+            filter
+                .versions
+                .iter()
+                .map(|v| match v {
+                    VersionMatch::First => VersionSelect::First,
+                    VersionMatch::Last => VersionSelect::Last,
+                    VersionMatch::All => VersionSelect::All,
+                    VersionMatch::At(t) => VersionSelect::At(vec![store::version_key(t)]),
+                })
+                .collect()
+        };
+        let limit = filter.limit.unwrap_or(self.options.default_page).min(self.options.max_page);
+        let query = store::Query {
+            after_micros: after,
+            limit,
+            ids,
+            types: filter.types.clone(),
+            versions,
+            spec_versions: filter.spec_versions.clone(),
+        };
+        Ok((query, context))
+    }
+
+    /// Fills a page with up to `query.limit` entries the principal may see: entries withheld by
+    /// `disclose` do not count, so a page is never short because of hidden objects (and its size
+    /// reveals nothing about them). The `next` token points after the last entry examined.
+    fn page(
+        &self,
+        principal: &Principal,
+        info: &store::CollectionInfo,
+        query: &store::Query,
+        context: &str,
+    ) -> Result<ObjectPage, Error> {
+        let mut query = query.clone();
+        let wanted = query.limit;
+        let mut items = Vec::with_capacity(wanted.min(1024));
+        let (more, last_examined) = loop {
+            query.limit = wanted - items.len();
+            let page = self.store.query(&info.id, &query)?;
+            let last = page.items.last().map(|v| v.date_added_micros);
+            let examined = page.items.len();
+            items.extend(page.items.into_iter().filter(|v| sharing::disclose(principal, v)));
+            match last {
+                Some(last) if page.more && items.len() < wanted && examined > 0 => {
+                    query.after_micros = last
+                }
+                _ => break (page.more, last),
+            }
+        };
+        let next =
+            if more { last_examined.map(|last| self.cursors.mint(context, last)) } else { None };
+        Ok(ObjectPage { items, more, next })
+    }
+
+    /// Objects of a collection (§5.3 GET objects), latest versions by default.
+    ///
+    /// # Errors
+    /// `NotFound`, `Forbidden`, `Invalid` (bad `next`), store failures.
+    pub fn objects(
+        &self,
+        principal: &Principal,
+        collection: &str,
+        filter: &Filter,
+    ) -> Result<ObjectPage, Error> {
+        let info = self.readable(principal, collection)?;
+        let (query, context) =
+            self.query(principal, &info.id, Endpoint::Objects, None, filter, VersionSelect::Last)?;
+        self.page(principal, &info, &query, &context)
+    }
+
+    /// The manifest of a collection (§5.4): the same selection as `objects`, as records.
+    ///
+    /// # Errors
+    /// As [`Node::objects`].
+    pub fn manifest(
+        &self,
+        principal: &Principal,
+        collection: &str,
+        filter: &Filter,
+    ) -> Result<ObjectPage, Error> {
+        let info = self.readable(principal, collection)?;
+        let (query, context) =
+            self.query(principal, &info.id, Endpoint::Manifest, None, filter, VersionSelect::Last)?;
+        self.page(principal, &info, &query, &context)
+    }
+
+    /// One object's versions (§5.6 GET object), latest by default; `NotFound` when none is visible.
+    ///
+    /// # Errors
+    /// As [`Node::objects`], and `NotFound` when no version of the object is visible.
+    pub fn object(
+        &self,
+        principal: &Principal,
+        collection: &str,
+        object: &str,
+        filter: &Filter,
+    ) -> Result<ObjectPage, Error> {
+        let info = self.readable(principal, collection)?;
+        let (query, context) = self.query(
+            principal,
+            &info.id,
+            Endpoint::Objects,
+            Some(object),
+            filter,
+            VersionSelect::Last,
+        )?;
+        let page = self.page(principal, &info, &query, &context)?;
+        if page.items.is_empty() && filter.next.is_none() {
+            return Err(Error::NotFound);
+        }
+        Ok(page)
+    }
+
+    /// The versions of one object (§5.8).
+    ///
+    /// # Errors
+    /// As [`Node::object`].
+    pub fn versions(
+        &self,
+        principal: &Principal,
+        collection: &str,
+        object: &str,
+        filter: &Filter,
+    ) -> Result<ObjectPage, Error> {
+        let info = self.readable(principal, collection)?;
+        let mut filter = filter.clone();
+        filter.versions = vec![VersionMatch::All];
+        let (query, context) = self.query(
+            principal,
+            &info.id,
+            Endpoint::Versions,
+            Some(object),
+            &filter,
+            VersionSelect::All,
+        )?;
+        let page = self.page(principal, &info, &query, &context)?;
+        if page.items.is_empty() && filter.next.is_none() {
+            return Err(Error::NotFound);
+        }
+        Ok(page)
+    }
+
+    /// Deletes an object's versions from a collection (§5.7). Only the organisation that
+    /// submitted the versions (or an administrator) may delete them.
+    ///
+    /// # Errors
+    /// `NotFound` when no visible version matches; `Forbidden` without write access or when
+    /// another organisation submitted a matching version.
+    pub fn delete_object(
+        &self,
+        principal: &Principal,
+        collection: &str,
+        object: &str,
+        filter: &Filter,
+    ) -> Result<usize, Error> {
+        let (info, access) = self.collection_for(principal, collection)?;
+        if !access.read {
+            return Err(Error::NotFound);
+        }
+        if !access.write {
+            return Err(Error::Forbidden("you may not delete from this collection".into()));
+        }
+        let mut filter = filter.clone();
+        filter.next = None;
+        let (mut query, _) = self.query(
+            principal,
+            &info.id,
+            Endpoint::Objects,
+            Some(object),
+            &filter,
+            VersionSelect::All,
+        )?;
+        query.limit = usize::MAX / 2;
+        // Check every target before touching any (all or nothing, SECURITY.md rule 2).
+        let targets = self.store.query(&info.id, &query)?.items;
+        let visible: Vec<&StoredVersion> =
+            targets.iter().filter(|v| sharing::disclose(principal, v)).collect();
+        if visible.is_empty() {
+            return Err(Error::NotFound);
+        }
+        if visible.len() != targets.len()
+            || (!principal.user.is_admin
+                && targets.iter().any(|v| v.source_org != Some(principal.org.id)))
+        {
+            return Err(Error::Forbidden(
+                "only the organisation that shared an object may delete it".into(),
+            ));
+        }
+        Ok(self.store.remove(&info.id, &query)?)
+    }
+
+    /// Adds the objects of a TAXII envelope to a collection (§5.4 POST) and returns the status.
+    /// Every valid object is stored in one durable transaction before the status says success.
+    ///
+    /// # Errors
+    /// `NotFound`, `Forbidden`, `Invalid` (not an envelope), `TooLarge`, store failures (then
+    /// nothing is acknowledged).
+    pub fn add_objects(
+        &self,
+        principal: &Principal,
+        collection: &str,
+        body: &[u8],
+    ) -> Result<taxii::Status, Error> {
+        let (info, access) = self.collection_for(principal, collection)?;
+        if !access.write {
+            return Err(Error::Forbidden("you may not add objects to this collection".into()));
+        }
+        if body.len() as u64 > self.options.max_content_length {
+            return Err(Error::TooLarge { limit: self.options.max_content_length });
+        }
+        let request_timestamp = store::micros_to_timestamp(now_micros());
+        #[derive(serde::Deserialize)]
+        struct PostEnvelope<'a> {
+            #[serde(borrow, default)]
+            objects: Vec<&'a RawValue>,
+        }
+        let envelope: PostEnvelope<'_> = serde_json::from_slice(body).map_err(|e| {
+            Error::Invalid(format!(
+                "the body is not a TAXII envelope: line {}, column {}: {e}",
+                e.line(),
+                e.column()
+            ))
+        })?;
+        let (accepted, mut failures) = validate_raw(envelope.objects.iter().map(|r| r.get()));
+        let batch: Vec<store::Ingest<'_>> =
+            accepted.iter().map(|(raw, object)| store::Ingest { raw, object }).collect();
+        let provenance = store::Provenance {
+            user: Some(principal.user.id),
+            org: Some(principal.org.id),
+            peer: None,
+            channel: "taxii".into(),
+        };
+        let outcomes = if batch.is_empty() {
+            Vec::new()
+        } else {
+            self.store.ingest(&info.id, &batch, &provenance)?
+        };
+        let mut successes = Vec::new();
+        for ((_, object), outcome) in accepted.iter().zip(outcomes) {
+            let detail = detail_for(Some(&Value::Object(object.as_map().clone())), "");
+            match outcome {
+                store::IngestOutcome::Added => {
+                    successes.push(taxii::StatusDetail { message: None, ..detail })
+                }
+                store::IngestOutcome::Unchanged => successes
+                    .push(taxii::StatusDetail { message: Some("already stored".into()), ..detail }),
+                store::IngestOutcome::Refused(reason) => {
+                    failures.push(taxii::StatusDetail { message: Some(reason), ..detail })
+                }
+            }
+        }
+        let status = taxii::Status {
+            id: uuid::Uuid::new_v4().to_string(),
+            status: "complete".into(),
+            request_timestamp: Some(request_timestamp),
+            total_count: envelope.objects.len() as u64,
+            success_count: successes.len() as u64,
+            successes,
+            failure_count: failures.len() as u64,
+            failures,
+            pending_count: 0,
+            pendings: Vec::new(),
+        };
+        let json = serde_json::to_string(&status)
+            .map_err(|e| Error::Store(store::Error::Internal(Box::new(e))))?;
+        self.store.put_status(&status.id, principal.user.id, &json)?;
+        tracing::info!(user = %principal.user.name, collection = %info.id, total = status.total_count, ok = status.success_count, failed = status.failure_count, "Objects added.");
+        Ok(status)
+    }
+
+    /// Imports objects into a collection outside TAXII (CLI import, demo data, sync): validates
+    /// each, stores the valid ones in one durable transaction, and reports every outcome.
+    ///
+    /// # Errors
+    /// `NotFound` for an unknown collection; store failures (then nothing was stored).
+    pub fn import(
+        &self,
+        collection: &str,
+        raws: &[String],
+        provenance: &store::Provenance,
+    ) -> Result<ImportReport, Error> {
+        let info = self.store.collection(collection)?.ok_or(Error::NotFound)?;
+        let (accepted, failures) = validate_raw(raws.iter().map(String::as_str));
+        let batch: Vec<store::Ingest<'_>> =
+            accepted.iter().map(|(raw, object)| store::Ingest { raw, object }).collect();
+        let outcomes = if batch.is_empty() {
+            Vec::new()
+        } else {
+            self.store.ingest(&info.id, &batch, provenance)?
+        };
+        let mut report = ImportReport { rejected: failures, ..ImportReport::default() };
+        for ((_, object), outcome) in accepted.iter().zip(outcomes) {
+            match outcome {
+                store::IngestOutcome::Added => report.added += 1,
+                store::IngestOutcome::Unchanged => report.unchanged += 1,
+                store::IngestOutcome::Refused(reason) => report
+                    .rejected
+                    .push(detail_for(Some(&Value::Object(object.as_map().clone())), &reason)),
+            }
+        }
+        Ok(report)
+    }
+
+    /// A status resource (§4.3), visible only to the account that posted.
+    ///
+    /// # Errors
+    /// `NotFound` otherwise.
+    pub fn status(&self, principal: &Principal, id: &str) -> Result<taxii::Status, Error> {
+        let json = self.store.status(id, principal.user.id)?.ok_or(Error::NotFound)?;
+        serde_json::from_str(&json).map_err(|e| Error::Store(store::Error::Internal(Box::new(e))))
+    }
+}
+
+/// Validates raw JSON objects: the valid ones parsed, the invalid ones as failure details
+/// naming the first error (path, reason, section).
+fn validate_raw<'a>(
+    raws: impl Iterator<Item = &'a str>,
+) -> (Vec<(&'a str, stix::Object)>, Vec<taxii::StatusDetail>) {
+    let checker = pattern::check_indicator;
+    let options = stix::validate::Options { pattern_checker: Some(&checker) };
+    let mut failures = Vec::new();
+    let mut accepted = Vec::new();
+    for (i, raw) in raws.enumerate() {
+        let value: Value = match serde_json::from_str(raw) {
+            Ok(v) => v,
+            Err(e) => {
+                failures.push(detail_for(None, &format!("objects[{i}]: {e}")));
+                continue;
+            }
+        };
+        let mut findings = Vec::new();
+        stix::validate::validate_object_at(
+            &value,
+            &format!("$.objects[{i}]"),
+            &options,
+            &mut findings,
+        );
+        if let Some(error) = findings.iter().find(|f| f.severity == stix::validate::Severity::Error)
+        {
+            let message =
+                format!("{}: {} (STIX 2.1 §{})", error.path, error.message, error.section);
+            failures.push(detail_for(Some(&value), &message));
+            continue;
+        }
+        match stix::Object::from_value(value) {
+            Ok(object) => accepted.push((raw, object)),
+            Err(e) => failures.push(detail_for(None, &format!("objects[{i}]: {e}"))),
+        }
+    }
+    (accepted, failures)
+}
+
+/// What an import did.
+#[derive(Debug, Clone, Default)]
+pub struct ImportReport {
+    /// Objects stored.
+    pub added: usize,
+    /// Objects already stored with identical content.
+    pub unchanged: usize,
+    /// Objects refused, with the reason.
+    pub rejected: Vec<taxii::StatusDetail>,
+}
+
+fn detail_for(object: Option<&Value>, message: &str) -> taxii::StatusDetail {
+    let get = |k: &str| object.and_then(|o| o.get(k)).and_then(Value::as_str).map(str::to_owned);
+    taxii::StatusDetail {
+        id: get("id").unwrap_or_default(),
+        version: get("modified").or_else(|| get("created")).unwrap_or_default(),
+        message: (!message.is_empty()).then(|| message.to_owned()),
+    }
+}
+
+fn cursor_context(
+    principal: &Principal,
+    collection: &str,
+    endpoint: Endpoint,
+    object: Option<&str>,
+    filter: &Filter,
+) -> String {
+    let versions: Vec<String> = filter.versions.iter().map(ToString::to_string).collect();
+    format!(
+        "{}|{collection}|{endpoint:?}|{}|{}|{}|{}|{}|{}",
+        principal.user.id,
+        object.unwrap_or(""),
+        filter.added_after.as_ref().map(ToString::to_string).unwrap_or_default(),
+        filter.ids.join(","),
+        filter.types.join(","),
+        versions.join(","),
+        filter.spec_versions.join(","),
+    )
+}
+
+fn now_micros() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| i64::try_from(d.as_micros()).unwrap_or(i64::MAX))
+}
