@@ -263,7 +263,7 @@ fn check_rules(
     } else if object.timestamp("valid_until").is_some_and(|t| t <= options.now)
         || object
             .get("valid_until")
-            .is_some_and(|v| !v.as_str().is_some_and(|s| s.parse::<stix::Timestamp>().is_ok()))
+            .is_some_and(|v| v.as_str().is_none_or(|s| s.parse::<stix::Timestamp>().is_err()))
     {
         Some(Reason::Expired)
     } else if has_label(object, EXERCISE_LABEL) {

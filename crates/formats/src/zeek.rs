@@ -2,8 +2,8 @@
 //! header, one indicator per line.
 //!
 //! ```text
-//! #fields	indicator	indicator_type	meta.source	meta.desc	meta.url
-//! evil.example	Intel::DOMAIN	meridian	indicator--…: Evil domain	-
+//! #fields<TAB>indicator<TAB>indicator_type<TAB>meta.source<TAB>meta.desc<TAB>meta.url
+//! evil.example<TAB>Intel::DOMAIN<TAB>meridian<TAB>indicator--…: Evil domain<TAB>-
 //! ```
 
 use std::collections::BTreeSet;

@@ -176,12 +176,13 @@ fn event(
         );
     }
     if let Some(report) = report {
-        event.insert("Tag".into(), tags_json(&tags_for(report)));
+        event.insert("Tag".into(), tags_json(&tags_for(report, None)));
     }
+    let event_tlp = report.and_then(object_tlp);
     let mut attributes = Vec::new();
     let mut misp_objects = Vec::new();
     for member in members {
-        match member_to_misp(member, by_id) {
+        match member_to_misp(member, by_id, event_tlp) {
             Ok(Converted::Attributes(list)) => attributes.extend(list),
             Ok(Converted::Object(object)) => misp_objects.push(object),
             Err(reason) => skipped.push((member.id().to_string(), reason)),
@@ -202,11 +203,12 @@ enum Converted {
 fn member_to_misp(
     object: &stix::Object,
     by_id: &HashMap<&str, &stix::Object>,
+    event_tlp: Option<stix::Tlp>,
 ) -> Result<Converted, String> {
     if let Some(records) = object.get("x_misp_object_attributes").and_then(Value::as_array)
         && object_is_consistent(object, records)
     {
-        return Ok(Converted::Object(misp_object(object, records)));
+        return Ok(Converted::Object(misp_object(object, records, event_tlp)));
     }
     if let (Some(t), Some(v)) = (
         object.get("x_misp_type").and_then(Value::as_str),
@@ -223,6 +225,7 @@ fn member_to_misp(
             v,
             to_ids,
             object.id().uuid().hyphenated().to_string(),
+            event_tlp,
         )]));
     }
     let uuid = object.id().uuid().hyphenated().to_string();
@@ -237,12 +240,14 @@ fn member_to_misp(
                 "stix" => {
                     let parsed = pattern::parse(text)
                         .map_err(|d| format!("the pattern does not parse: {d}"))?;
-                    match pattern::extract_iocs(&parsed).as_deref() {
+                    // A typed attribute only when it gives back the same pattern (`ISSUBSET` does not).
+                    let typed = match pattern::extract_iocs(&parsed).as_deref() {
                         Some([ioc]) => {
-                            misp_type_for_ioc(ioc).unwrap_or(("stix2-pattern", text.to_owned()))
+                            misp_type_for_ioc(ioc).filter(|(t, v)| same_pattern(t, v, &parsed))
                         }
-                        _ => ("stix2-pattern", text.to_owned()),
-                    }
+                        _ => None,
+                    };
+                    typed.unwrap_or(("stix2-pattern", text.to_owned()))
                 }
                 "snort" | "yara" | "sigma" => (
                     if pattern_type == "snort" {
@@ -256,7 +261,9 @@ fn member_to_misp(
                 ),
                 other => return Err(format!("pattern type `{other}` has no MISP attribute type")),
             };
-            Ok(Converted::Attributes(vec![attribute(object, misp_type, &value, true, uuid)]))
+            Ok(Converted::Attributes(vec![attribute(
+                object, misp_type, &value, true, uuid, event_tlp,
+            )]))
         }
         "observed-data" => {
             let mut list = Vec::new();
@@ -276,7 +283,7 @@ fn member_to_misp(
                     .uuid()
                     .hyphenated()
                     .to_string();
-                    list.push(attribute(object, misp_type, &value, false, uuid));
+                    list.push(attribute(object, misp_type, &value, false, uuid, event_tlp));
                 }
             }
             if list.is_empty() {
@@ -305,12 +312,22 @@ fn object_is_consistent(object: &stix::Object, records: &[Value]) -> bool {
     object_type == object.object_type() && body.iter().all(|(k, v)| object.get(k) == Some(v))
 }
 
+/// Whether the typed attribute `(misp_type, value)` maps back to `original`.
+fn same_pattern(misp_type: &str, value: &str, original: &pattern::Pattern) -> bool {
+    let Ok((_, body, _)) = classify(misp_type, value, true) else { return false };
+    body.get("pattern")
+        .and_then(Value::as_str)
+        .and_then(|p| pattern::parse(p).ok())
+        .is_some_and(|p| p == *original)
+}
+
 fn attribute(
     object: &stix::Object,
     misp_type: &str,
     value: &str,
     to_ids: bool,
     uuid: String,
+    event_tlp: Option<stix::Tlp>,
 ) -> Value {
     let mut a = Map::new();
     a.insert("uuid".into(), uuid.into());
@@ -345,14 +362,14 @@ fn attribute(
         }
     }
     a.entry("distribution").or_insert_with(|| "5".into());
-    let tags = tags_for(object);
+    let tags = tags_for(object, event_tlp);
     if !tags.is_empty() {
         a.insert("Tag".into(), tags_json(&tags));
     }
     Value::Object(a)
 }
 
-fn misp_object(object: &stix::Object, records: &[Value]) -> Value {
+fn misp_object(object: &stix::Object, records: &[Value], event_tlp: Option<stix::Tlp>) -> Value {
     let mut o = Map::new();
     o.insert("uuid".into(), object.id().uuid().hyphenated().to_string().into());
     o.insert(
@@ -377,20 +394,28 @@ fn misp_object(object: &stix::Object, records: &[Value]) -> Value {
     if let Some(modified) = object.modified() {
         o.insert("timestamp".into(), modified.unix().0.to_string().into());
     }
-    let marking_tlp = object_tlp(object);
+    let record_tags = |record: &Value| -> Vec<String> {
+        record
+            .get("Tag")
+            .and_then(Value::as_array)
+            .into_iter()
+            .flatten()
+            .filter_map(|t| t.get("name")?.as_str().map(str::to_owned))
+            .collect()
+    };
+    let marking = object_tlp(object);
+    let recorded =
+        records.iter().flat_map(&record_tags).filter_map(|t| tlp_tag(&t)).max().max(event_tlp);
     let attributes: Vec<Value> = records
         .iter()
         .map(|record| {
             let mut record = record.clone();
-            if let Some(map) = record.as_object_mut() {
-                let names: Vec<String> = array(map, "Tag")
-                    .iter()
-                    .filter_map(|t| t.get("name")?.as_str().map(str::to_owned))
-                    .collect();
-                let fixed = with_tlp(names, marking_tlp, false);
-                if !fixed.is_empty() {
-                    map.insert("Tag".into(), tags_json(&fixed));
-                }
+            // The marking changed since import: every attribute's tags must say the marking.
+            if marking != recorded
+                && let Some(map) = record.as_object_mut()
+            {
+                let fixed = replace_tlp(record_tags(&Value::Object(map.clone())), marking);
+                map.insert("Tag".into(), tags_json(&fixed));
             }
             record
         })
@@ -399,8 +424,10 @@ fn misp_object(object: &stix::Object, records: &[Value]) -> Value {
     Value::Object(o)
 }
 
-/// The tags for an object: its recorded MISP tags, or its labels; with the TLP tag of its marking.
-fn tags_for(object: &stix::Object) -> Vec<String> {
+/// The tags for an object: its recorded MISP tags when its TLP marking is still the one those
+/// tags and the event's (`event_tlp`) gave it at import; otherwise (and for objects that did
+/// not come from MISP) its labels or recorded tags with the TLP tag of its marking.
+fn tags_for(object: &stix::Object, event_tlp: Option<stix::Tlp>) -> Vec<String> {
     let recorded: Option<Vec<String>> = object
         .get("x_misp_tags")
         .and_then(Value::as_array)
@@ -421,19 +448,16 @@ fn tags_for(object: &stix::Object) -> Vec<String> {
             .map(str::to_owned)
             .collect(),
     };
-    with_tlp(names, object_tlp(object), !from_misp || object.object_type() == "report")
+    let marking = object_tlp(object);
+    let own = names.iter().filter_map(|t| tlp_tag(t)).max();
+    if from_misp && marking == own.max(event_tlp) {
+        return names;
+    }
+    replace_tlp(names, marking)
 }
 
-/// `names` with its TLP tags made to agree with `tlp`. When `always` is false, a TLP tag is
-/// only replaced, not added (attribute TLP may come from the event).
-fn with_tlp(names: Vec<String>, tlp: Option<stix::Tlp>, always: bool) -> Vec<String> {
-    let had = names.iter().filter_map(|t| tlp_tag(t)).max();
-    if had == tlp || (tlp.is_none() && !always) {
-        return names;
-    }
-    if !always && had.is_none() {
-        return names;
-    }
+/// `names` without TLP tags, plus the tag of `tlp` first.
+fn replace_tlp(names: Vec<String>, tlp: Option<stix::Tlp>) -> Vec<String> {
     let mut out: Vec<String> = names.into_iter().filter(|t| tlp_tag(t).is_none()).collect();
     if let Some(tlp) = tlp {
         out.insert(0, format!("tlp:{}", tlp.extension_value()));

@@ -19,7 +19,7 @@
 //! `timestamp`s become new versions, unchanged ones the same version. Records without a UUID get
 //! one derived from their content. Deleted attributes and objects are ignored.
 
-use std::collections::HashSet;
+use std::collections::HashMap;
 
 use serde_json::{Map, Value, json};
 use uuid::Uuid;
@@ -47,7 +47,7 @@ const RULE_TYPES: [&str; 3] = ["snort", "yara", "sigma"];
 pub fn import_misp(document: &Value, options: &MispImportOptions) -> Result<Import, Error> {
     let mut events: Vec<(String, &Map<String, Value>)> = Vec::new();
     collect_events(document, "$", &mut events)?;
-    let mut ctx = Ctx { import: Import::default(), ids: HashSet::new(), now: options.now.clone() };
+    let mut ctx = Ctx { import: Import::default(), ids: HashMap::new(), now: options.now.clone() };
     for (path, event) in events {
         ctx.event(event, &path);
     }
@@ -103,21 +103,32 @@ struct EventCtx {
 
 struct Ctx {
     import: Import,
-    ids: HashSet<String>,
+    /// Index in `import.objects` of each id made so far.
+    ids: HashMap<String, usize>,
     now: stix::Timestamp,
 }
 
 impl Ctx {
     fn push(&mut self, map: Map<String, Value>, path: &str, content: bool) -> Option<String> {
         let id = map.get("id").and_then(Value::as_str).unwrap_or("").to_owned();
-        if !self.ids.insert(id.clone()) {
-            if content {
-                self.import.report.ignore(path, format!("{id} appears earlier in the input"));
+        if let Some(&index) = self.ids.get(&id) {
+            if !content {
+                return None;
             }
-            return content.then_some(id);
+            if self.import.objects.get(index).is_some_and(|o| *o.as_map() == map) {
+                self.import.report.ignore(path, format!("{id} appears earlier in the input"));
+                return Some(id);
+            }
+            // MISP UUIDs are unique; a reused one with other content is a data error.
+            self.import.report.reject(
+                path,
+                format!("the UUID of {id} is used earlier in the input for other content"),
+            );
+            return None;
         }
         match stix::Object::from_map(map) {
             Ok(object) => {
+                self.ids.insert(id.clone(), self.import.objects.len());
                 self.import.objects.push(object);
                 if content {
                     self.import.report.created += 1;
@@ -425,12 +436,11 @@ impl Ctx {
     }
 }
 
-/// How one attribute becomes STIX: the object type, its type-specific properties, and SCOs.
-pub(crate) fn classify(
-    misp_type: &str,
-    value: &str,
-    to_ids: bool,
-) -> Result<(&'static str, Map<String, Value>, Vec<Map<String, Value>>), String> {
+/// The STIX object type, its type-specific properties, and SCOs.
+pub(crate) type Shape = (&'static str, Map<String, Value>, Vec<Map<String, Value>>);
+
+/// How one attribute becomes STIX.
+pub(crate) fn classify(misp_type: &str, value: &str, to_ids: bool) -> Result<Shape, String> {
     let mut body = Map::new();
     if misp_type == "stix2-pattern" {
         pattern::parse(value).map_err(|d| format!("the STIX pattern does not parse: {d}"))?;
@@ -460,9 +470,7 @@ pub(crate) fn classify(
 }
 
 /// How a MISP object's attribute records become STIX (see the module table).
-pub(crate) fn object_shape(
-    records: &[Value],
-) -> (&'static str, Map<String, Value>, Vec<Map<String, Value>>) {
+pub(crate) fn object_shape(records: &[Value]) -> Shape {
     let mut ids_mapped = Mapped::default();
     let mut all_scos = Vec::new();
     for record in records {

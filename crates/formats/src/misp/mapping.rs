@@ -119,8 +119,9 @@ pub(crate) fn map_attribute(misp_type: &str, value: &str) -> Result<Option<Mappe
             m.sco("mutex", json!({"name": value}));
         }
         "regkey" => {
-            m.str("windows-registry-key:key", value);
-            m.sco("windows-registry-key", json!({"key": value}));
+            let key = full_hive(value);
+            m.str("windows-registry-key:key", &key);
+            m.sco("windows-registry-key", json!({"key": key}));
         }
         "AS" => {
             let number: i64 = value
@@ -290,6 +291,23 @@ pub(crate) fn pattern(comparisons: &[Comparison]) -> String {
         .map(|(_, items)| format!("[{}]", items.join(" AND ")))
         .collect::<Vec<_>>()
         .join(" AND ")
+}
+
+/// STIX 2.1 §6.13.1: `key` names the hive in full (`HKEY_LOCAL_MACHINE`), never abbreviated.
+fn full_hive(key: &str) -> String {
+    const HIVES: [(&str, &str); 5] = [
+        ("HKLM", "HKEY_LOCAL_MACHINE"),
+        ("HKCU", "HKEY_CURRENT_USER"),
+        ("HKCR", "HKEY_CLASSES_ROOT"),
+        ("HKU", "HKEY_USERS"),
+        ("HKCC", "HKEY_CURRENT_CONFIG"),
+    ];
+    let (hive, rest) = key.split_once('\\').unwrap_or((key, ""));
+    match HIVES.iter().find(|(short, _)| short.eq_ignore_ascii_case(hive)) {
+        Some((_, full)) if rest.is_empty() => (*full).to_owned(),
+        Some((_, full)) => format!("{full}\\{rest}"),
+        None => key.to_owned(),
+    }
 }
 
 fn hash_type(misp_type: &str) -> Option<(&'static str, Option<usize>)> {
