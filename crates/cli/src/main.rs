@@ -4,6 +4,8 @@
 
 mod export_cmd;
 mod import_cmd;
+mod match_cmd;
+mod node_cmd;
 mod pattern_check;
 mod pattern_cmd;
 mod stix_cmd;
@@ -35,6 +37,22 @@ enum Command {
     Import(import_cmd::ImportArgs),
     /// Export indicators as STIX, MISP, DNS RPZ, Suricata, Zeek, nftables, CSV or plain lists.
     Export(export_cmd::ExportArgs),
+    /// Scan logs for indicators: hits as JSON lines, a count, statistics or STIX sightings.
+    Match(match_cmd::MatchArgs),
+    /// Run the node: TAXII 2.1 server on the embedded store.
+    Serve(node_cmd::ServeArgs),
+    /// Manage organisations.
+    #[command(subcommand)]
+    Org(node_cmd::OrgCommand),
+    /// Manage users.
+    #[command(subcommand)]
+    User(node_cmd::UserCommand),
+    /// Manage API tokens.
+    #[command(subcommand)]
+    Token(node_cmd::TokenCommand),
+    /// Manage collections and their grants.
+    #[command(subcommand)]
+    Collection(node_cmd::CollectionCommand),
 }
 
 fn main() -> ExitCode {
@@ -45,6 +63,12 @@ fn main() -> ExitCode {
         Command::Pattern(command) => command.run(),
         Command::Import(args) => args.run(),
         Command::Export(args) => args.run(),
+        Command::Serve(args) => args.run(),
+        Command::Org(command) => command.run(),
+        Command::User(command) => command.run(),
+        Command::Token(command) => command.run(),
+        Command::Collection(command) => command.run(),
+        Command::Match(args) => args.run(),
     };
     match result {
         Ok(code) => code,

@@ -1,5 +1,7 @@
 //! Integration tests of the `meridian` binary.
 
+mod formats;
 mod pattern;
 mod stix;
 mod stix_oracle;
+mod taxii_client;
