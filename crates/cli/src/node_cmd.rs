@@ -44,6 +44,12 @@ pub(crate) struct ServeArgs {
     /// The jurisdiction of the organisation running the node (used on first start).
     #[arg(long, default_value = "EU")]
     jurisdiction: String,
+    /// Serve HTTPS with this PEM certificate chain (requires --tls-key).
+    #[arg(long, env = "MERIDIAN_TLS_CERT", requires = "tls_key", value_name = "FILE")]
+    tls_cert: Option<PathBuf>,
+    /// The PEM private key for --tls-cert.
+    #[arg(long, env = "MERIDIAN_TLS_KEY", requires = "tls_cert", value_name = "FILE")]
+    tls_key: Option<PathBuf>,
 }
 
 impl ServeArgs {
@@ -75,9 +81,14 @@ impl ServeArgs {
                 None => println!("The demo data is already loaded."),
             }
         }
-        let options = server::Options { listen: self.listen, ..server::Options::default() };
+        let tls = match (self.tls_cert, self.tls_key) {
+            (Some(cert), Some(key)) => Some(server::TlsFiles { cert, key }),
+            _ => None,
+        };
+        let scheme = if tls.is_some() { "https" } else { "http" };
+        let options = server::Options { listen: self.listen, tls, ..server::Options::default() };
         println!(
-            "Meridian is serving TAXII 2.1 at http://{}/taxii2/ (API root /{}/). Stop with Ctrl-C.",
+            "Meridian is serving TAXII 2.1 at {scheme}://{}/taxii2/ (API root /{}/). Stop with Ctrl-C.",
             options.listen,
             node.options().api_root
         );

@@ -16,6 +16,7 @@
 mod error;
 mod metrics;
 mod routes;
+mod tls;
 
 use std::future::Future;
 use std::net::SocketAddr;
@@ -33,6 +34,7 @@ use tower::Service as _;
 
 pub use error::ApiError;
 pub use metrics::Metrics;
+pub use tls::{TlsError, TlsFiles};
 
 /// Server settings.
 #[derive(Debug, Clone)]
@@ -43,6 +45,8 @@ pub struct Options {
     pub header_read_timeout: Duration,
     /// How long a client may take to send a request body.
     pub body_timeout: Duration,
+    /// Serve HTTPS with this certificate and key (plain HTTP when absent).
+    pub tls: Option<TlsFiles>,
 }
 
 impl Options {
@@ -60,6 +64,7 @@ impl Default for Options {
             listen: SocketAddr::from(([127, 0, 0, 1], 8080)),
             header_read_timeout: Self::DEFAULT_HEADER_READ_TIMEOUT,
             body_timeout: Self::DEFAULT_BODY_TIMEOUT,
+            tls: None,
         }
     }
 }
@@ -136,7 +141,7 @@ pub(crate) fn taxii_json<T: serde::Serialize>(value: &T) -> Response {
 /// Serves `node` on `options.listen` until `shutdown` completes, then lets open requests finish.
 ///
 /// # Errors
-/// When the address cannot be bound.
+/// When the address cannot be bound or the TLS files are unusable.
 pub async fn serve(
     node: Arc<Node>,
     options: &Options,
@@ -157,6 +162,10 @@ pub async fn serve_listener(
     listener: tokio::net::TcpListener,
     shutdown: impl Future<Output = ()> + Send,
 ) -> std::io::Result<()> {
+    let acceptor = match &options.tls {
+        Some(files) => Some(tls::acceptor(files).map_err(std::io::Error::other)?),
+        None => None,
+    };
     let app = router(node, options);
     let mut builder = auto::Builder::new(TokioExecutor::new());
     // hyper's header timeout needs a timer; without one it is silently off.
@@ -180,13 +189,40 @@ pub async fn serve_listener(
             hyper::service::service_fn(move |request: hyper::Request<hyper::body::Incoming>| {
                 tower_service.clone().call(request.map(axum::body::Body::new))
             });
-        let connection = builder.serve_connection(TokioIo::new(stream), hyper_service).into_owned();
-        let connection = graceful.watch(connection);
-        tokio::spawn(async move {
-            if let Err(error) = connection.await {
-                tracing::debug!(%peer, %error, "Connection closed with an error.");
+        match &acceptor {
+            None => {
+                let connection = graceful.watch(
+                    builder.serve_connection(TokioIo::new(stream), hyper_service).into_owned(),
+                );
+                tokio::spawn(async move {
+                    if let Err(error) = connection.await {
+                        tracing::debug!(%peer, %error, "Connection closed with an error.");
+                    }
+                });
             }
-        });
+            Some(acceptor) => {
+                // The handshake runs in the connection's task, bounded like the request head.
+                let handshake =
+                    tokio::time::timeout(options.header_read_timeout, acceptor.accept(stream));
+                let builder = builder.clone();
+                let watcher = graceful.watcher();
+                tokio::spawn(async move {
+                    let stream = match handshake.await {
+                        Ok(Ok(stream)) => stream,
+                        Ok(Err(error)) => {
+                            return tracing::debug!(%peer, %error, "TLS handshake failed.");
+                        }
+                        Err(_) => return tracing::debug!(%peer, "TLS handshake timed out."),
+                    };
+                    let connection = watcher.watch(
+                        builder.serve_connection(TokioIo::new(stream), hyper_service).into_owned(),
+                    );
+                    if let Err(error) = connection.await {
+                        tracing::debug!(%peer, %error, "Connection closed with an error.");
+                    }
+                });
+            }
+        }
     }
     tracing::info!("Shutting down: waiting for open requests.");
     tokio::select! {
