@@ -1,6 +1,5 @@
 //! Integration tests of the `meridian` binary.
 
-mod crash;
 mod formats;
 mod pattern;
 mod stix;
