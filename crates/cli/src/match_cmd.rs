@@ -100,14 +100,18 @@ impl MatchArgs {
             Some(level) => {
                 let tlp = stix::Tlp::ALL
                     .into_iter()
-                    .find(|t| t.label().eq_ignore_ascii_case(level) || t.label().eq_ignore_ascii_case(&format!("TLP:{level}")))
+                    .find(|t| {
+                        t.label().eq_ignore_ascii_case(level)
+                            || t.label().eq_ignore_ascii_case(&format!("TLP:{level}"))
+                    })
                     .with_context(|| format!("unknown TLP level {level:?}"))?;
                 vec![tlp.marking_id().parse().context("the pinned TLP marking id")?]
             }
         };
         let set = self.load_indicators()?;
         if let Some(path) = &self.save_index {
-            set.save(path).with_context(|| format!("cannot save the index to {}", path.display()))?;
+            set.save(path)
+                .with_context(|| format!("cannot save the index to {}", path.display()))?;
             eprintln!("meridian: saved {} indicator values to {}", set.len(), path.display());
             if self.logs.is_empty() {
                 return Ok(ExitCode::SUCCESS);
@@ -131,7 +135,8 @@ impl MatchArgs {
         let options = matcher::Options {
             format: self.format,
             csv: matcher::CsvOptions {
-                delimiter: u8::try_from(self.csv_delimiter).context("the CSV delimiter must be ASCII")?,
+                delimiter: u8::try_from(self.csv_delimiter)
+                    .context("the CSV delimiter must be ASCII")?,
                 header: !self.csv_no_header,
                 columns: self.csv_columns.clone(),
             },
@@ -171,14 +176,17 @@ impl MatchArgs {
                     return Ok(ExitCode::SUCCESS);
                 }
                 Err(error) => {
-                    eprintln!("meridian: {error}");
+                    eprintln!("meridian: {:#}", anyhow::Error::from(error));
                     failed = true;
                 }
             }
         }
         sink.finish(&total, markings, self.identity.as_ref())?;
         if total.suppressed > 0 && mode != Mode::Stats {
-            eprintln!("meridian: {} hits on warninglisted indicators suppressed (--no-warninglists shows them)", total.suppressed);
+            eprintln!(
+                "meridian: {} hits on warninglisted indicators suppressed (--no-warninglists shows them)",
+                total.suppressed
+            );
         }
         Ok(if failed || total.malformed > 0 {
             ExitCode::from(2)
@@ -205,7 +213,9 @@ impl MatchArgs {
         let mut indexes = Vec::new();
         for path in &self.indicators {
             if path == Path::new("store") && !path.exists() {
-                bail!("-i store: the node's store is not available yet; pass indicator files instead");
+                bail!(
+                    "-i store: the node's store is not available yet; pass indicator files instead"
+                );
             }
             match matcher::source::load(path, &now).context("cannot read the indicators")? {
                 Source::Index(set) => indexes.push(*set),
@@ -214,7 +224,11 @@ impl MatchArgs {
                         eprintln!("meridian: {}: {at}: {why}", path.display());
                     }
                     if loaded.rejected.len() > SHOWN_REJECTS {
-                        eprintln!("meridian: {}: {} more values rejected", path.display(), loaded.rejected.len() - SHOWN_REJECTS);
+                        eprintln!(
+                            "meridian: {}: {} more values rejected",
+                            path.display(),
+                            loaded.rejected.len() - SHOWN_REJECTS
+                        );
                     }
                     tracing::info!(source = %path.display(), indicators = loaded.indicators.len(), revoked = loaded.revoked, expired = loaded.expired, unusable = loaded.unusable, "Loaded indicators.");
                     all.extend(loaded);
@@ -231,7 +245,11 @@ impl MatchArgs {
         let flagged = set.flagged().count();
         if flagged > 0 {
             for (entry, list) in set.flagged().take(SHOWN_REJECTS) {
-                tracing::info!(indicator = entry.value(), warninglist = list, "Indicator is on a warninglist.");
+                tracing::info!(
+                    indicator = entry.value(),
+                    warninglist = list,
+                    "Indicator is on a warninglist."
+                );
             }
             let what = if self.no_warninglists { "reported anyway" } else { "suppressed" };
             eprintln!("meridian: {flagged} indicators are on warninglists; their hits are {what}");

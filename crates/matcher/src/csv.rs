@@ -94,7 +94,17 @@ impl Layout {
         }
         let all_auto = columns.is_empty();
         if all_auto {
-            columns = (0..names.len()).map(|i| Some((Role::Auto, names[i].clone()))).collect();
+            columns = names
+                .iter()
+                .map(|name| {
+                    let lower = name.to_ascii_lowercase();
+                    let time = matches!(
+                        lower.as_str(),
+                        "ts" | "time" | "timestamp" | "@timestamp" | "date" | "datetime"
+                    );
+                    Some((if time { Role::Timestamp } else { Role::Auto }, name.clone()))
+                })
+                .collect();
         }
         Ok(Layout { delimiter: options.delimiter, header: options.header, columns, all_auto })
     }

@@ -17,7 +17,7 @@ pub enum Error {
         reason: &'static str,
     },
     /// A file could not be read or written. The environment's fault.
-    #[error("{}: {source}", path.display())]
+    #[error("{}", path.display())]
     Io {
         /// The file.
         path: PathBuf,
@@ -38,7 +38,7 @@ pub enum Error {
     #[error("bad index file: {0}")]
     Index(&'static str),
     /// The sink refused a hit, e.g. because its output closed.
-    #[error("output failed: {0}")]
+    #[error("output failed")]
     Sink(#[source] std::io::Error),
 }
 

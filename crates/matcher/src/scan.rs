@@ -96,6 +96,8 @@ pub struct Options {
     pub follow: bool,
     /// The size of the blocks handed to threads.
     pub block_bytes: usize,
+    /// Threads to scan with; 0 means the current rayon pool (by default, one per core).
+    pub threads: usize,
 }
 
 impl Default for Options {
@@ -106,6 +108,7 @@ impl Default for Options {
             suppress_warninglisted: true,
             follow: false,
             block_bytes: DEFAULT_BLOCK_BYTES,
+            threads: 0,
         }
     }
 }
@@ -186,7 +189,7 @@ pub fn scan_path(
     let name = path.to_string_lossy();
     if options.follow {
         let follow = Follow { file, path: path.to_owned(), position: 0 };
-        scan_input(set, &name, Box::new(follow), options, sink).map_err(|e| Error::io(path, e))
+        scan_input(set, &name, Box::new(follow), options, sink).map_err(|e| with_path(e, path))
     } else {
         scan_reader(set, &name, file, options, sink).map_err(|e| with_path(e, path))
     }
@@ -202,7 +205,7 @@ pub fn scan_reader(
 ) -> Result<Summary, Error> {
     let input = decompress(reader).map_err(|e| Error::io(name, e))?;
     let options = Options { follow: false, ..options.clone() };
-    scan_input(set, name, input, &options, sink).map_err(|e| Error::io(name, e))
+    scan_input(set, name, input, &options, sink)
 }
 
 fn with_path(error: Error, path: &Path) -> Error {
@@ -481,7 +484,30 @@ fn scan_input(
     input: Box<dyn Read + Send>,
     options: &Options,
     sink: &mut dyn Sink,
-) -> io::Result<Summary> {
+) -> Result<Summary, Error> {
+    if options.threads > 0 && options.threads != rayon::current_num_threads() {
+        let pool = rayon::ThreadPoolBuilder::new()
+            .num_threads(options.threads)
+            .build()
+            .map_err(|e| Error::io(name, io::Error::other(e)))?;
+        return scan_blocks(set, name, input, options, sink, Some(&pool));
+    }
+    scan_blocks(set, name, input, options, sink, None)
+}
+
+fn scan_blocks(
+    set: &IndicatorSet,
+    name: &str,
+    input: Box<dyn Read + Send>,
+    options: &Options,
+    sink: &mut dyn Sink,
+    pool: Option<&rayon::ThreadPool>,
+) -> Result<Summary, Error> {
+    let in_pool = |f: &mut (dyn FnMut() + Send)| match pool {
+        Some(pool) => pool.install(f),
+        None => f(),
+    };
+    let read_error = |e: io::Error| Error::io(name, e);
     let mut blocks = Blocks {
         input,
         name,
@@ -494,11 +520,12 @@ fn scan_input(
         done: false,
         bytes: 0,
     };
-    let per_batch = rayon::current_num_threads().max(1) * 4;
+    let per_batch =
+        pool.map_or_else(rayon::current_num_threads, |p| p.current_num_threads()).max(1) * 4;
     let suppress = options.suppress_warninglisted;
     let mut summary = Summary::default();
     let mut base: u64 = 0;
-    let mut next = blocks.batch(per_batch)?;
+    let mut next = blocks.batch(per_batch).map_err(read_error)?;
     while !next.is_empty() {
         let current = next;
         let scan = || -> Vec<BlockResult> {
@@ -521,16 +548,16 @@ fn scan_input(
                 )
                 .collect()
         };
-        let results = if options.follow {
-            let results = scan();
+        let mut results = Vec::new();
+        if options.follow {
+            in_pool(&mut || results = scan());
             next = Vec::new();
-            results
         } else {
-            let (read, results) = rayon::join(|| blocks.batch(per_batch), scan);
-            next = read?;
-            results
-        };
-        let keep_going = deliver(results, &mut base, &mut summary, sink)?;
+            let mut read = Ok(Vec::new());
+            in_pool(&mut || (read, results) = rayon::join(|| blocks.batch(per_batch), scan));
+            next = read.map_err(read_error)?;
+        }
+        let keep_going = deliver(results, &mut base, &mut summary, sink).map_err(Error::Sink)?;
         blocks.spare.extend(current.into_iter().map(|block| block.data));
         blocks.spare.truncate(per_batch * 2);
         sink.progress(blocks.bytes);
@@ -538,7 +565,7 @@ fn scan_input(
             break;
         }
         if options.follow {
-            next = blocks.batch(per_batch)?;
+            next = blocks.batch(per_batch).map_err(read_error)?;
         }
     }
     summary.format = blocks.format;

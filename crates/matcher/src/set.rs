@@ -185,6 +185,21 @@ impl IndicatorSet {
         self.entries.iter().map(move |&entry| EntryRef { set: self, entry })
     }
 
+    /// The indicators the set was compiled from, one per value and indicator id (a value from no
+    /// STIX indicator gives one without an id), so that a loaded set can be combined with more.
+    pub fn indicators(&self) -> impl Iterator<Item = Indicator> + '_ {
+        self.entries().flat_map(|entry| {
+            let base = Indicator::parse_as(entry.kind(), entry.value()).ok();
+            let ids: Vec<uuid::Uuid> = entry.ids().collect();
+            let plain = ids.is_empty().then(|| base.clone()).flatten();
+            let with_ids: Vec<Indicator> = base
+                .into_iter()
+                .flat_map(|b| ids.iter().map(move |&id| b.clone().with_id(id)))
+                .collect();
+            plain.into_iter().chain(with_ids)
+        })
+    }
+
     /// The entries on a warninglist, with the list's name.
     pub fn flagged(&self) -> impl Iterator<Item = (EntryRef<'_>, &str)> {
         self.entries().filter_map(|entry| entry.warninglist().map(|list| (entry, list)))

@@ -46,6 +46,8 @@ fn is_delimiter(b: u8) -> bool {
             | b'>'
             | b'('
             | b')'
+            | b'['
+            | b']'
             | b'{'
             | b'}'
             | b';'
@@ -81,7 +83,7 @@ mod tests {
             check(
                 "Jan 1 00:00:01 host named[123]: client 198.51.100.7#5353 (evil.example): query: evil.example IN A +"
             ),
-            "Jan 00:00:01 host named[123 client 198.51.100.7#5353 evil.example query evil.example"
+            "Jan 00:00:01 host named 123 client 198.51.100.7#5353 evil.example query evil.example"
         );
         assert_eq!(
             check("GET http://evil.example/a?b=c,d \"ref=https://x.example/\""),
@@ -89,7 +91,7 @@ mod tests {
         );
         assert_eq!(
             check("src=10.0.0.1,dst=[2001:db8::1]:443 user=<bad@evil.example>."),
-            "src 10.0.0.1 dst 2001:db8::1]:443 user bad@evil.example"
+            "src 10.0.0.1 dst 2001:db8::1 443 user bad@evil.example"
         );
     }
 }

@@ -36,7 +36,7 @@ pub(crate) fn normalize_into(text: &str, out: &mut String) -> Result<(), &'stati
         percent_normalize(userinfo, out);
         out.push('@');
     }
-    write_host(host, out);
+    write_host(host, out)?;
     if let Some(port) = port {
         let default = match &out[scheme_start..scheme_start + scheme.len()] {
             "http" | "ws" => "80",
@@ -103,7 +103,7 @@ fn check_port(port: &str) -> Result<&str, &'static str> {
     }
 }
 
-fn write_host(host: &str, out: &mut String) {
+fn write_host(host: &str, out: &mut String) -> Result<(), &'static str> {
     let bare = host.trim_start_matches('[').trim_end_matches(']');
     match ipnet::parse_ip(bare.as_bytes()) {
         Some(Ip::V4(a)) => out.push_str(&std::net::Ipv4Addr::from(a).to_string()),
@@ -112,15 +112,11 @@ fn write_host(host: &str, out: &mut String) {
             out.push_str(&std::net::Ipv6Addr::from(a).to_string());
             out.push(']');
         }
-        None => match domain::normalize(&percent_decode_host(bare)) {
-            Ok(name) => out.push_str(&name),
-            Err(_) => {
-                let start = out.len();
-                out.push_str(bare.trim_end_matches('.'));
-                out[start..].make_ascii_lowercase();
-            }
-        },
+        None => out.push_str(
+            &domain::normalize(&percent_decode_host(bare)).map_err(|_| "bad host in URL")?,
+        ),
     }
+    Ok(())
 }
 
 fn percent_decode_host(host: &str) -> String {
@@ -251,6 +247,7 @@ mod tests {
         assert_eq!(check("1http://evil.example/"), "error: bad URL scheme");
         assert_eq!(check("http:///a"), "error: URL without a host");
         assert_eq!(check("http://evil.example:99999999/"), "error: bad port in URL");
+        assert_eq!(check("http://:.:/x"), "error: bad host in URL");
     }
 
     #[test]

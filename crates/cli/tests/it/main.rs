@@ -1,6 +1,7 @@
 //! Integration tests of the `meridian` binary.
 
 mod formats;
+mod matching;
 mod pattern;
 mod stix;
 mod stix_oracle;
