@@ -53,6 +53,9 @@ enum Command {
     /// Manage collections and their grants.
     #[command(subcommand)]
     Collection(node_cmd::CollectionCommand),
+    /// Inspect and verify the disclosure ledger.
+    #[command(subcommand)]
+    Ledger(node_cmd::LedgerCommand),
 }
 
 fn main() -> ExitCode {
@@ -68,6 +71,7 @@ fn main() -> ExitCode {
         Command::User(command) => command.run(),
         Command::Token(command) => command.run(),
         Command::Collection(command) => command.run(),
+        Command::Ledger(command) => command.run(),
         Command::Match(args) => args.run(),
     };
     match result {

@@ -26,7 +26,10 @@ impl DataDir {
     fn open(&self) -> anyhow::Result<Node> {
         let store = store::SqliteStore::open(&store::Options::new(&self.path))
             .with_context(|| format!("cannot open the store in {}", self.path.display()))?;
-        Node::new(Arc::new(store), service::Options::default()).context("cannot start the node")
+        let ledger =
+            store::Ledger::open(&self.path).context("cannot open the disclosure ledger")?;
+        Node::new(Arc::new(store), Arc::new(ledger), service::Options::default())
+            .context("cannot start the node")
     }
 }
 
@@ -381,5 +384,69 @@ impl CollectionCommand {
             }
         }
         Ok(ExitCode::SUCCESS)
+    }
+}
+
+/// `meridian ledger ...`: the disclosure ledger.
+#[derive(Debug, Subcommand)]
+pub(crate) enum LedgerCommand {
+    /// Recompute the hash chain; exit 1 naming the first altered or missing entry.
+    Verify {
+        #[command(flatten)]
+        data: DataDir,
+    },
+    /// Show disclosures, oldest first.
+    Show {
+        #[command(flatten)]
+        data: DataDir,
+        /// Only this recipient (`user:NAME`, `peer:NAME`) or organisation.
+        #[arg(long)]
+        partner: Option<String>,
+        /// Only this object id.
+        #[arg(long)]
+        object: Option<String>,
+        /// At most this many (the newest).
+        #[arg(long, default_value_t = 100)]
+        limit: usize,
+    },
+}
+
+impl LedgerCommand {
+    pub(crate) fn run(self) -> anyhow::Result<ExitCode> {
+        match self {
+            LedgerCommand::Verify { data } => {
+                let node = data.open()?;
+                match node.ledger().verify() {
+                    Ok(n) => {
+                        println!("The ledger is intact: {n} entries.");
+                        Ok(ExitCode::SUCCESS)
+                    }
+                    Err(store::Error::Invalid(problem)) => {
+                        println!("The ledger was tampered with: {problem}.");
+                        Ok(ExitCode::from(1))
+                    }
+                    Err(e) => Err(e).context("cannot read the ledger"),
+                }
+            }
+            LedgerCommand::Show { data, partner, object, limit } => {
+                let node = data.open()?;
+                let filter = store::LedgerFilter { recipient: partner, object_id: object, limit };
+                for e in node.ledger().entries(&filter)? {
+                    let d = &e.disclosure;
+                    println!(
+                        "{}\t{}\t{}\t{}\t{}\t{}\t{}\t{}",
+                        e.seq,
+                        service::micros_to_timestamp(e.at_micros),
+                        d.recipient,
+                        d.org.as_deref().unwrap_or("-"),
+                        d.object_id,
+                        d.version,
+                        d.channel,
+                        d.rule
+                    );
+                }
+                Ok(ExitCode::SUCCESS)
+            }
+        }
     }
 }

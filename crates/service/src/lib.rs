@@ -9,7 +9,8 @@
 //! use std::sync::Arc;
 //! let dir = tempfile::tempdir().unwrap();
 //! let store = Arc::new(store::SqliteStore::open(&store::Options::new(dir.path())).unwrap());
-//! let node = service::Node::new(store, service::Options::default()).unwrap();
+//! let ledger = Arc::new(store::Ledger::open(dir.path()).unwrap());
+//! let node = service::Node::new(store, ledger, service::Options::default()).unwrap();
 //! assert_eq!(node.api_root().max_content_length, service::Options::DEFAULT_MAX_CONTENT_LENGTH);
 //! assert!(matches!(node.authenticate(Some("Bearer nope")), Err(service::Error::Unauthenticated)));
 //! ```

@@ -72,6 +72,7 @@ impl ObjectPage {
 /// A node: the store plus the rules of TAXII and sharing.
 pub struct Node {
     store: Arc<dyn Store>,
+    ledger: Arc<store::Ledger>,
     options: Options,
     cursors: Cursors,
 }
@@ -95,9 +96,38 @@ impl Node {
     ///
     /// # Errors
     /// When the node secret cannot be read or created.
-    pub fn new(store: Arc<dyn Store>, options: Options) -> Result<Self, Error> {
+    pub fn new(
+        store: Arc<dyn Store>,
+        ledger: Arc<store::Ledger>,
+        options: Options,
+    ) -> Result<Self, Error> {
         let cursors = Cursors::new(store.secret("next-token")?);
-        Ok(Self { store, options, cursors })
+        Ok(Self { store, ledger, options, cursors })
+    }
+
+    /// The disclosure ledger.
+    pub fn ledger(&self) -> &store::Ledger {
+        &self.ledger
+    }
+
+    /// Records that `page` is about to be disclosed to `principal` over TAXII; fails closed:
+    /// when the ledger cannot record, nothing is disclosed.
+    fn record(&self, principal: &Principal, page: &ObjectPage) -> Result<(), Error> {
+        let disclosures: Vec<store::Disclosure> = page
+            .items
+            .iter()
+            .map(|v| store::Disclosure {
+                recipient: format!("user:{}", principal.user.name),
+                org: Some(principal.org.name.clone()),
+                object_id: v.id.clone(),
+                version: v.version.clone(),
+                channel: "taxii".into(),
+                rule: sharing::rule(principal, v).into(),
+                transform: None,
+            })
+            .collect();
+        self.ledger.append(&disclosures, now_micros())?;
+        Ok(())
     }
 
     /// The options.
@@ -346,7 +376,9 @@ impl Node {
         let info = self.readable(principal, collection)?;
         let (query, context) =
             self.query(principal, &info.id, Endpoint::Objects, None, filter, VersionSelect::Last)?;
-        self.page(principal, &info, &query, &context)
+        let page = self.page(principal, &info, &query, &context)?;
+        self.record(principal, &page)?;
+        Ok(page)
     }
 
     /// The manifest of a collection (§5.4): the same selection as `objects`, as records.
@@ -389,6 +421,7 @@ impl Node {
         if page.items.is_empty() && filter.next.is_none() {
             return Err(Error::NotFound);
         }
+        self.record(principal, &page)?;
         Ok(page)
     }
 

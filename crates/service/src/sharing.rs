@@ -59,6 +59,17 @@ pub fn disclose(principal: &Principal, version: &store::StoredVersion) -> bool {
     !version.markings.as_deref().is_some_and(is_red)
 }
 
+/// The rule under which `disclose` let `version` go to `principal`, for the ledger.
+pub fn rule(principal: &Principal, version: &store::StoredVersion) -> &'static str {
+    if version.source_org == Some(principal.org.id) {
+        "own organisation's object"
+    } else if principal.user.is_admin {
+        "node administrator"
+    } else {
+        "collection read grant; not TLP:RED"
+    }
+}
+
 /// Whether `object_marking_refs` (as JSON text) holds a TLP:RED marking, TLP 2.0 or 1.0.
 fn is_red(markings: &str) -> bool {
     serde_json::from_str::<Vec<String>>(markings)

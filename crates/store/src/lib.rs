@@ -15,11 +15,15 @@
 //! ```
 
 mod error;
+#[cfg(feature = "sqlite")]
+mod ledger;
 mod model;
 #[cfg(feature = "sqlite")]
 mod sqlite;
 
 pub use error::Error;
+#[cfg(feature = "sqlite")]
+pub use ledger::{Disclosure, Ledger, LedgerEntry, LedgerFilter};
 pub use model::{
     CollectionInfo, Grant, Grantee, Ingest, IngestOutcome, Options, Org, OrgId, Page, Provenance,
     Query, Store, StoredVersion, Token, TokenScope, User, UserId, VersionSelect,

@@ -11,6 +11,7 @@ use tower::ServiceExt as _;
 const TAXII: &str = "application/taxii+json;version=2.1";
 
 struct Fixture {
+    ledger: Arc<store::Ledger>,
     _dir: tempfile::TempDir,
     app: axum::Router,
     tokens: std::collections::HashMap<String, String>,
@@ -19,8 +20,10 @@ struct Fixture {
 fn fixture() -> Fixture {
     let dir = tempfile::tempdir().expect("temporary directory");
     let store = store::SqliteStore::open(&store::Options::new(dir.path())).expect("store opens");
+    let ledger = Arc::new(store::Ledger::open(dir.path()).expect("ledger opens"));
     let node = Arc::new(
-        service::Node::new(Arc::new(store), service::Options::default()).expect("node starts"),
+        service::Node::new(Arc::new(store), Arc::clone(&ledger), service::Options::default())
+            .expect("node starts"),
     );
     let admin = match service::admin::bootstrap(&node, "EU", None).expect("bootstrap") {
         service::admin::Bootstrap::Created { token } => token,
@@ -34,7 +37,7 @@ fn fixture() -> Fixture {
     let (_, reader) =
         node.create_token("de-analyst", "read only", store::TokenScope::Read).expect("token");
     tokens.insert("de-reader".into(), reader);
-    Fixture { _dir: dir, app: server::router(node, &server::Options::default()), tokens }
+    Fixture { ledger, _dir: dir, app: server::router(node, &server::Options::default()), tokens }
 }
 
 struct Reply {
@@ -469,4 +472,29 @@ async fn unknown_routes_and_methods_answer_taxii_errors() {
     let metrics =
         String::from_utf8_lossy(&f.call("GET", "/metrics", None, None).await.body).into_owned();
     assert!(metrics.contains("meridian_http_responses_total{class=\"4xx\"}"), "{metrics}");
+}
+
+#[tokio::test]
+async fn every_disclosed_object_is_in_the_ledger() {
+    let f = fixture();
+    let page =
+        f.get("/meridian/collections/shared-indicators/objects/?limit=10", "energy-analyst").await;
+    let disclosed = ids(&page);
+    assert_eq!(disclosed.len(), 10);
+    let entries = f
+        .ledger
+        .entries(&store::LedgerFilter {
+            recipient: Some("user:energy-analyst".into()),
+            ..Default::default()
+        })
+        .expect("ledger reads");
+    let recorded: Vec<String> = entries.iter().map(|e| e.disclosure.object_id.clone()).collect();
+    assert_eq!(recorded, disclosed);
+    assert!(
+        entries.iter().all(|e| e.disclosure.org.as_deref() == Some("energie-nord")
+            && e.disclosure.channel == "taxii")
+    );
+    // Manifests disclose no content and are not recorded; the chain verifies.
+    f.get("/meridian/collections/shared-indicators/manifest/", "energy-analyst").await;
+    assert_eq!(f.ledger.verify().expect("intact"), 10);
 }
