@@ -146,7 +146,11 @@ impl<'s> LineScanner<'s> {
             return Err("data before any `#fields` header".to_owned());
         }
         let mut count = 0;
-        for value in line.split(|&b| b == header.separator) {
+        let mut start = 0;
+        let ends = memchr::memchr_iter(header.separator, line).chain(std::iter::once(line.len()));
+        for end in ends {
+            let value = &line[start..end];
+            start = end + 1;
             let column = header.columns.get(count);
             count += 1;
             let Some((column, role)) = column.and_then(|c| Some((c, c.role?))) else { continue };

@@ -136,11 +136,14 @@ impl IndicatorSet {
                 }
                 names
             },
+            derived: Default::default(),
         };
         if !r.bytes.is_empty() {
             return Err(Error::Index("trailing bytes"));
         }
         check(&set)?;
+        let mut set = set;
+        set.derive();
         Ok(set)
     }
 }
