@@ -1,0 +1,305 @@
+//! A TAXII 2.1 client (synchronous, rustls) for pulling from and pushing to partner nodes.
+//!
+//! Outbound requests follow SECURITY.md rule 11: https only unless the operator allowed plain
+//! http for this peer; the host is resolved first and every address is checked — no loopback,
+//! private, link-local or otherwise special address unless the operator allowed private
+//! addresses for this exact peer; redirects are not followed (a redirect is an error that names
+//! the target, so an operator can update the peer's URL deliberately).
+//!
+//! ```no_run
+//! let client = client::Client::new("https://cert.example/meridian/", "mrd_token", client::Outbound::default()).unwrap();
+//! let collections = client.collections().unwrap();
+//! ```
+
+use std::net::{IpAddr, ToSocketAddrs};
+use std::time::Duration;
+
+use serde_json::value::RawValue;
+
+/// What outbound connections may do.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Outbound {
+    /// Allow `http://` (otherwise https only).
+    pub allow_http: bool,
+    /// Allow loopback, private and link-local addresses (only for a peer the operator configured so).
+    pub allow_private: bool,
+}
+
+/// Why a request failed.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum Error {
+    /// The URL is not acceptable (scheme, host, resolution, address class).
+    #[error("refused outbound request to {url}: {reason}")]
+    Refused {
+        /// The URL.
+        url: String,
+        /// Why.
+        reason: String,
+    },
+    /// The peer answered with an error status.
+    #[error("{url} answered {status}: {body}")]
+    Status {
+        /// The URL.
+        url: String,
+        /// The HTTP status.
+        status: u16,
+        /// The start of the body (a TAXII error message, usually).
+        body: String,
+    },
+    /// The connection or transfer failed.
+    #[error("request to {url} failed: {source}")]
+    Transport {
+        /// The URL.
+        url: String,
+        /// The cause.
+        #[source]
+        source: Box<ureq::Error>,
+    },
+    /// The peer's answer is not the TAXII resource expected.
+    #[error("{url} sent an unreadable answer: {reason}")]
+    Protocol {
+        /// The URL.
+        url: String,
+        /// Why.
+        reason: String,
+    },
+}
+
+/// A page of objects: the raw JSON of each object as the peer sent it.
+#[derive(Debug)]
+pub struct ObjectsPage {
+    /// The objects.
+    pub objects: Vec<Box<RawValue>>,
+    /// Whether more match.
+    pub more: bool,
+    /// The peer's `next` token.
+    pub next: Option<String>,
+}
+
+/// A client for one API root.
+pub struct Client {
+    agent: ureq::Agent,
+    api_root: String,
+    authorization: String,
+    outbound: Outbound,
+}
+
+impl std::fmt::Debug for Client {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        // The authorization header is a secret: never printed.
+        f.debug_struct("Client").field("api_root", &self.api_root).field("outbound", &self.outbound).finish()
+    }
+}
+
+/// The largest answer accepted from a peer.
+const MAX_BODY: u64 = 64 * 1024 * 1024;
+
+impl Client {
+    /// A client for the API root at `api_root` (ending in `/`), authenticating with `token`.
+    ///
+    /// # Errors
+    /// `Refused` when the URL breaks the outbound rules.
+    pub fn new(api_root: &str, token: &str, outbound: Outbound) -> Result<Self, Error> {
+        let api_root = if api_root.ends_with('/') { api_root.to_owned() } else { format!("{api_root}/") };
+        check_url(&api_root, outbound)?;
+        let config = ureq::Agent::config_builder()
+            .max_redirects(0)
+            .http_status_as_error(false)
+            .timeout_global(Some(Duration::from_secs(120)))
+            .timeout_connect(Some(Duration::from_secs(10)))
+            .build();
+        Ok(Self { agent: config.into(), api_root, authorization: format!("Bearer {token}"), outbound })
+    }
+
+    fn get(&self, path: &str) -> Result<Vec<u8>, Error> {
+        let url = format!("{}{path}", self.api_root);
+        check_url(&url, self.outbound)?;
+        let response = self
+            .agent
+            .get(&url)
+            .header("Accept", taxii::media::TAXII_21)
+            .header("Authorization", &self.authorization)
+            .call()
+            .map_err(|e| Error::Transport { url: url.clone(), source: Box::new(e) })?;
+        read(url, response)
+    }
+
+    fn post(&self, path: &str, body: &[u8]) -> Result<Vec<u8>, Error> {
+        let url = format!("{}{path}", self.api_root);
+        check_url(&url, self.outbound)?;
+        let response = self
+            .agent
+            .post(&url)
+            .header("Accept", taxii::media::TAXII_21)
+            .header("Content-Type", taxii::media::TAXII_21)
+            .header("Authorization", &self.authorization)
+            .send(body)
+            .map_err(|e| Error::Transport { url: url.clone(), source: Box::new(e) })?;
+        read(url, response)
+    }
+
+    /// The collections this account may see.
+    ///
+    /// # Errors
+    /// Transport, status and protocol errors.
+    pub fn collections(&self) -> Result<taxii::Collections, Error> {
+        let url = format!("{}collections/", self.api_root);
+        let body = self.get("collections/")?;
+        parse(&url, &body)
+    }
+
+    /// A page of a collection's manifest; `query` is a URL query without `?`.
+    ///
+    /// # Errors
+    /// Transport, status and protocol errors.
+    pub fn manifest(&self, collection: &str, query: &str) -> Result<taxii::Manifest, Error> {
+        let path = format!("collections/{collection}/manifest/?{query}");
+        let body = self.get(&path)?;
+        parse(&format!("{}{path}", self.api_root), &body)
+    }
+
+    /// A page of a collection's objects; `query` is a URL query without `?`.
+    ///
+    /// # Errors
+    /// Transport, status and protocol errors.
+    pub fn objects(&self, collection: &str, query: &str) -> Result<ObjectsPage, Error> {
+        let path = format!("collections/{collection}/objects/?{query}");
+        let body = self.get(&path)?;
+        #[derive(serde::Deserialize)]
+        struct Raw {
+            #[serde(default)]
+            more: bool,
+            next: Option<String>,
+            #[serde(default)]
+            objects: Vec<Box<RawValue>>,
+        }
+        let raw: Raw = parse(&format!("{}{path}", self.api_root), &body)?;
+        Ok(ObjectsPage { objects: raw.objects, more: raw.more, next: raw.next })
+    }
+
+    /// Posts an envelope of objects; returns the status.
+    ///
+    /// # Errors
+    /// Transport, status and protocol errors.
+    pub fn add_objects(&self, collection: &str, objects: &[&RawValue]) -> Result<taxii::Status, Error> {
+        let path = format!("collections/{collection}/objects/");
+        let mut body = Vec::with_capacity(objects.iter().map(|o| o.get().len() + 1).sum::<usize>() + 16);
+        body.extend_from_slice(b"{\"objects\":[");
+        for (i, object) in objects.iter().enumerate() {
+            if i > 0 {
+                body.push(b',');
+            }
+            body.extend_from_slice(object.get().as_bytes());
+        }
+        body.extend_from_slice(b"]}");
+        let answer = self.post(&path, &body)?;
+        parse(&format!("{}{path}", self.api_root), &answer)
+    }
+}
+
+fn read(url: String, response: ureq::http::Response<ureq::Body>) -> Result<Vec<u8>, Error> {
+    let status = response.status().as_u16();
+    let mut body = response.into_body();
+    let bytes = body.with_config().limit(MAX_BODY).read_to_vec().map_err(|e| Error::Transport { url: url.clone(), source: Box::new(e) })?;
+    if !(200..300).contains(&status) {
+        let text = String::from_utf8_lossy(&bytes[..bytes.len().min(300)]).into_owned();
+        return Err(Error::Status { url, status, body: text });
+    }
+    Ok(bytes)
+}
+
+fn parse<T: serde::de::DeserializeOwned>(url: &str, body: &[u8]) -> Result<T, Error> {
+    serde_json::from_slice(body).map_err(|e| Error::Protocol { url: url.to_owned(), reason: e.to_string() })
+}
+
+/// Checks a URL against the outbound rules, resolving its host.
+///
+/// # Errors
+/// `Refused` naming the rule.
+pub fn check_url(url: &str, outbound: Outbound) -> Result<(), Error> {
+    let refuse = |reason: &str| Error::Refused { url: url.to_owned(), reason: reason.to_owned() };
+    let (scheme, rest) = url.split_once("://").ok_or_else(|| refuse("not an absolute URL"))?;
+    let default_port = match scheme {
+        "https" => 443,
+        "http" if outbound.allow_http => 80,
+        "http" => return Err(refuse("plain http is not allowed for this peer")),
+        _ => return Err(refuse("only https (or http where allowed) is supported")),
+    };
+    let authority = rest.split(['/', '?', '#']).next().unwrap_or("");
+    if authority.contains('@') {
+        return Err(refuse("credentials in the URL are not allowed"));
+    }
+    let (host, port) = match authority.rsplit_once(':') {
+        Some((h, _)) if !h.ends_with(']') && h.contains(':') => (authority, default_port), // bare IPv6
+        Some((h, p)) => (h, p.parse::<u16>().map_err(|_| refuse("bad port"))?),
+        None => (authority, default_port),
+    };
+    let host = host.trim_start_matches('[').trim_end_matches(']');
+    if host.is_empty() {
+        return Err(refuse("no host"));
+    }
+    let addresses: Vec<IpAddr> = (host, port)
+        .to_socket_addrs()
+        .map_err(|e| refuse(&format!("cannot resolve the host: {e}")))?
+        .map(|a| a.ip())
+        .collect();
+    if addresses.is_empty() {
+        return Err(refuse("the host resolves to no address"));
+    }
+    if !outbound.allow_private {
+        if let Some(bad) = addresses.iter().find(|ip| is_special(ip)) {
+            return Err(refuse(&format!("{bad} is a loopback, private or link-local address")));
+        }
+    }
+    Ok(())
+}
+
+/// Loopback, private (RFC 1918, RFC 4193), link-local, unspecified, CGNAT, broadcast,
+/// documentation or multicast addresses.
+fn is_special(ip: &IpAddr) -> bool {
+    match ip {
+        IpAddr::V4(v4) => {
+            let o = v4.octets();
+            v4.is_loopback()
+                || v4.is_private()
+                || v4.is_link_local()
+                || v4.is_unspecified()
+                || v4.is_broadcast()
+                || v4.is_multicast()
+                || v4.is_documentation()
+                || (o[0] == 100 && (o[1] & 0xc0) == 64)
+                || o[0] == 0
+        }
+        IpAddr::V6(v6) => {
+            let s = v6.segments();
+            v6.is_loopback()
+                || v6.is_unspecified()
+                || v6.is_multicast()
+                || (s[0] & 0xfe00) == 0xfc00
+                || (s[0] & 0xffc0) == 0xfe80
+                || v6.to_ipv4_mapped().is_some_and(|v4| is_special(&IpAddr::V4(v4)))
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn outbound_rules() {
+        let strict = Outbound::default();
+        assert!(check_url("http://127.0.0.1:8080/meridian/", strict).is_err());
+        assert!(check_url("https://127.0.0.1:8080/meridian/", strict).unwrap_err().to_string().contains("loopback"));
+        assert!(check_url("https://10.1.2.3/x/", strict).is_err());
+        assert!(check_url("https://[::1]:8443/x/", strict).is_err());
+        assert!(check_url("https://[fe80::1]/x/", strict).is_err());
+        assert!(check_url("https://user:pw@203.0.113.9/x/", strict).is_err());
+        assert!(check_url("ftp://203.0.113.9/x/", strict).is_err());
+        let lab = Outbound { allow_http: true, allow_private: true };
+        assert!(check_url("http://127.0.0.1:8080/meridian/", lab).is_ok());
+        assert!(is_special(&"100.64.1.1".parse().unwrap_or(IpAddr::from([0, 0, 0, 0]))));
+        assert!(!is_special(&"8.8.8.8".parse().unwrap_or(IpAddr::from([0, 0, 0, 0]))));
+    }
+}
