@@ -128,7 +128,7 @@ impl ExportArgs {
         options.warninglists = Some(&warninglists);
         options.min_confidence = self.min_confidence;
         options.since = self.since.as_deref().map(str::parse).transpose().context("--since")?;
-        let selection = formats::select(&objects, &formats::BuiltInRulesOnly, &options);
+        let selection = formats::select(objects, &formats::BuiltInRulesOnly, &options);
         self.report_withheld(&selection)?;
         match self.format {
             Format::Stix => self.to_output(|out| formats::write_bundle(&selection, out)),

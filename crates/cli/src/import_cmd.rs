@@ -172,7 +172,7 @@ impl ImportArgs {
             Format::Text => formats::text::import_text(&text, text_options),
             Format::Csv => formats::csv::import_csv(&text, mapping, text_options)?,
             Format::Stix => {
-                formats::import_stix(&serde_json::from_str(&text).map_err(formats::Error::from)?)?
+                formats::import_stix(serde_json::from_str(&text).map_err(formats::Error::from)?)?
             }
             Format::Misp => {
                 let json = serde_json::from_str(&text).map_err(formats::Error::from)?;

@@ -25,18 +25,18 @@ use crate::report::Import;
 ///
 /// # Errors
 /// When the document is neither a bundle, an object nor an array.
-pub fn import_stix(document: &Value) -> Result<Import, Error> {
+pub fn import_stix(document: Value) -> Result<Import, Error> {
     let (items, base, v20) = match document {
-        Value::Object(map) if map.get("type").and_then(Value::as_str) == Some("bundle") => {
+        Value::Object(mut map) if map.get("type").and_then(Value::as_str) == Some("bundle") => {
             let v20 = map.get("spec_version").and_then(Value::as_str) == Some("2.0");
-            match map.get("objects") {
-                Some(Value::Array(items)) => (items.as_slice(), "$.objects", v20),
-                None => (&[][..], "$.objects", v20),
+            match map.remove("objects") {
+                Some(Value::Array(items)) => (items, "$.objects", v20),
+                None => (Vec::new(), "$.objects", v20),
                 Some(_) => return Err(Error::invalid("$.objects", "`objects` must be an array")),
             }
         }
-        Value::Object(_) => (std::slice::from_ref(document), "", false),
-        Value::Array(items) => (items.as_slice(), "$", false),
+        object @ Value::Object(_) => (vec![object], "", false),
+        Value::Array(items) => (items, "$", false),
         _ => return Err(Error::invalid("$", "expected a STIX bundle, object or array of objects")),
     };
     let checker = |text: &str, version: Option<&str>| {
@@ -49,9 +49,8 @@ pub fn import_stix(document: &Value) -> Result<Import, Error> {
     let options = stix::validate::Options { pattern_checker: Some(&checker) };
     let mut import = Import::default();
     let mut seen = std::collections::HashSet::new();
-    for (i, item) in items.iter().enumerate() {
+    for (i, mut value) in items.into_iter().enumerate() {
         let path = if base.is_empty() { "$".to_owned() } else { format!("{base}[{i}]") };
-        let mut value = item.clone();
         if v20 {
             upgrade_20(&mut value);
         }
@@ -150,4 +149,47 @@ pub(crate) fn write_objects(
     serde_json::to_writer_pretty(&mut *out, &bundle)?;
     writeln!(out)?;
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use serde_json::json;
+
+    use super::*;
+
+    #[test]
+    fn stix_20_is_upgraded_and_bad_objects_are_rejected_with_their_path() {
+        let bundle = json!({
+            "type": "bundle", "id": "bundle--5d0092c5-5f74-4287-9642-33f4c354e56d", "spec_version": "2.0",
+            "objects": [
+                {"type": "indicator", "id": "indicator--8e2e2d2b-17d4-4cbf-938f-98ee46b3cd3f",
+                 "created": "2016-04-06T20:03:48.000Z", "modified": "2016-04-06T20:03:48.000Z",
+                 "labels": ["malicious-activity"], "pattern": "[domain-name:value = 'evil.example']",
+                 "valid_from": "2016-01-01T00:00:00Z"},
+                {"type": "malware", "id": "malware--31b940d4-6f7f-459a-80ea-9c1f17b5891b",
+                 "created": "2016-04-06T20:07:09.000Z", "modified": "2016-04-06T20:07:09.000Z",
+                 "name": "Poison Ivy", "labels": ["remote-access-trojan"]},
+                {"type": "indicator", "id": "indicator--9e2e2d2b-17d4-4cbf-938f-98ee46b3cd3f",
+                 "created": "2016-04-06T20:03:48.000Z", "modified": "2016-04-06T20:03:48.000Z",
+                 "labels": ["malicious-activity"], "pattern": "[domain-name:value = ",
+                 "valid_from": "2016-01-01T00:00:00Z"}
+            ]
+        });
+        let import = import_stix(bundle).unwrap();
+        assert_eq!(import.report.created, 2);
+        assert_eq!(import.report.rejected.len(), 1);
+        assert!(
+            import.report.rejected[0].location.starts_with("$.objects[2]"),
+            "{:?}",
+            import.report.rejected
+        );
+        let indicator = &import.objects[0];
+        assert_eq!(indicator.get("spec_version").unwrap(), "2.1");
+        assert_eq!(indicator.get("indicator_types").unwrap(), &json!(["malicious-activity"]));
+        assert_eq!(indicator.get("pattern_type").unwrap(), "stix");
+        assert!(indicator.get("labels").is_none());
+        let malware = &import.objects[1];
+        assert_eq!(malware.get("malware_types").unwrap(), &json!(["remote-access-trojan"]));
+        assert_eq!(malware.get("is_family").unwrap(), true);
+    }
 }

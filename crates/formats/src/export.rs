@@ -4,7 +4,7 @@
 //! The rules that need no policy engine are enforced here, for every format:
 //!
 //! - revoked objects, and indicators whose `valid_until` has passed, never go out;
-//! - objects labelled [`EXERCISE_LABEL`](crate::EXERCISE_LABEL) never go out;
+//! - objects labelled [`EXERCISE_LABEL`] never go out;
 //! - objects marked TLP:RED (object or granular markings) never go out: RED names people, so no
 //!   file or feed may carry it (SECURITY.md rule 5);
 //! - objects marked with a marking definition that is neither a TLP level nor defined (as a
@@ -179,47 +179,50 @@ impl Selected {
     }
 }
 
-/// Applies the built-in rules and `filter` to `objects`, in input order.
+/// Applies the built-in rules and `filter` to the candidate `objects`, in input order. The
+/// objects are moved into the selection, not copied, so a million of them cost no more memory.
 pub fn select(
-    objects: &[stix::Object],
+    objects: Vec<stix::Object>,
     filter: &dyn Exportable,
     options: &SelectOptions<'_>,
 ) -> Selection {
-    let defined: HashSet<&str> = objects
+    let defined: HashSet<String> = objects
         .iter()
         .filter(|o| o.object_type() == "marking-definition")
         .filter(|o| stix::Tlp::from_marking_id(o.id().as_str()).is_none())
-        .map(|o| o.id().as_str())
+        .map(|o| o.id().as_str().to_owned())
         .collect();
     let mut selection = Selection::default();
     let mut withheld_ids: HashSet<String> = HashSet::new();
     let mut candidates = Vec::new();
     for object in objects {
-        let id = object.id().as_str().to_owned();
-        let (tlp, rule) = check_rules(object, &defined, options);
-        let reason = rule.or_else(|| match filter.decide(object) {
+        let (tlp, rule) = check_rules(&object, &defined, options);
+        let reason = rule.or_else(|| match filter.decide(&object) {
             Decision::Share => None,
             Decision::Withhold(why) => Some(Reason::Policy(why)),
         });
         match reason {
             Some(reason) => {
-                withheld_ids.insert(id.clone());
+                let id = object.id().as_str().to_owned();
+                if options.purpose == Purpose::Sharing {
+                    withheld_ids.insert(id.clone());
+                }
                 selection.withheld.push(Withheld { id, value: None, reason });
             }
             None => candidates.push((object, tlp)),
         }
     }
     for (object, tlp) in candidates {
-        let id = object.id().as_str();
         match options.purpose {
-            Purpose::Sharing => match drop_withheld_refs(object, &withheld_ids) {
-                Ok(object) => {
-                    selection.objects.push(Selected { object, tlp, observables: Vec::new() })
+            Purpose::Sharing => {
+                let id = object.id().as_str().to_owned();
+                match drop_withheld_refs(object, &withheld_ids) {
+                    Ok(object) => {
+                        selection.objects.push(Selected { object, tlp, observables: Vec::new() })
+                    }
+                    Err(reason) => selection.withheld.push(Withheld { id, value: None, reason }),
                 }
-                Err(reason) => {
-                    selection.withheld.push(Withheld { id: id.to_owned(), value: None, reason })
-                }
-            },
+            }
             Purpose::Enforcement => {
                 if let Some(selected) = enforceable(object, tlp, options, &mut selection.withheld) {
                     selection.objects.push(selected);
@@ -233,7 +236,7 @@ pub fn select(
 /// The object's TLP, and the first built-in rule it breaks.
 fn check_rules(
     object: &stix::Object,
-    defined: &HashSet<&str>,
+    defined: &HashSet<String>,
     options: &SelectOptions<'_>,
 ) -> (Option<stix::Tlp>, Option<Reason>) {
     let mut tlp = None;
@@ -291,7 +294,7 @@ fn has_label(object: &stix::Object, label: &str) -> bool {
 /// Withholds relationships and sightings that point at withheld objects, and removes withheld
 /// ids from `object_refs`.
 fn drop_withheld_refs(
-    object: &stix::Object,
+    object: stix::Object,
     withheld: &HashSet<String>,
 ) -> Result<stix::Object, Reason> {
     let is_withheld = |v: &Value| v.as_str().is_some_and(|s| withheld.contains(s));
@@ -310,29 +313,30 @@ fn drop_withheld_refs(
         }
     }
     let Some(refs) = object.get("object_refs").and_then(Value::as_array) else {
-        return Ok(object.clone());
+        return Ok(object);
     };
     if !refs.iter().any(is_withheld) {
-        return Ok(object.clone());
+        return Ok(object);
     }
     let kept: Vec<Value> = refs.iter().filter(|v| !is_withheld(v)).cloned().collect();
     if kept.is_empty() {
         let first = refs.iter().find(|v| is_withheld(v)).and_then(Value::as_str).unwrap_or("");
         return Err(Reason::RefersToWithheld(first.to_owned()));
     }
-    let mut map = object.as_map().clone();
+    let mut map = object.into_map();
     map.insert("object_refs".into(), Value::Array(kept));
     stix::Object::from_map(map).map_err(|e| Reason::NotExpressible(e.to_string()))
 }
 
 /// The enforceable observables of an indicator, recording every value that is held back.
 fn enforceable(
-    object: &stix::Object,
+    object: stix::Object,
     tlp: Option<stix::Tlp>,
     options: &SelectOptions<'_>,
     withheld: &mut Vec<Withheld>,
 ) -> Option<Selected> {
-    let id = object.id().as_str();
+    let id = object.id().as_str().to_owned();
+    let id = id.as_str();
     let not = |why: &str| Withheld {
         id: id.to_owned(),
         value: None,
@@ -405,7 +409,7 @@ fn enforceable(
             observables.push(observable);
         }
     }
-    (!observables.is_empty()).then(|| Selected { object: object.clone(), tlp, observables })
+    (!observables.is_empty()).then_some(Selected { object, tlp, observables })
 }
 
 impl fmt::Display for Reason {

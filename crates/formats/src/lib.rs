@@ -3,7 +3,7 @@
 //! resolvers, sensors and firewalls load: DNS RPZ zones, Suricata datasets, rules and IP
 //! reputation, Zeek Intel files, nftables sets, CSV and plain lists, plus STIX bundles.
 //!
-//! Imports turn input into STIX objects and an [`Report`] (created, rejected with reason and
+//! Imports turn input into STIX objects and a [`Report`] (created, rejected with reason and
 //! location, ignored). Exports run in two steps: [`select`] applies the rules every export
 //! obeys plus an [`Exportable`] filter (the policy engine, later), and a `write_*` function
 //! writes the [`Selection`] to any `io::Write`. No function here does file I/O of its own.
@@ -28,7 +28,7 @@
 //!     }]
 //! })).unwrap();
 //! let now = "2024-06-01T00:00:00Z".parse().unwrap();
-//! let selection = formats::select(&bundle.objects, &BuiltInRulesOnly, &SelectOptions::new(Purpose::Enforcement, now));
+//! let selection = formats::select(bundle.objects, &BuiltInRulesOnly, &SelectOptions::new(Purpose::Enforcement, now));
 //! let mut zone = Vec::new();
 //! formats::rpz::write_rpz(&selection, &formats::rpz::RpzOptions::default(), &mut zone).unwrap();
 //! assert!(String::from_utf8(zone).unwrap().contains("*.evil.example CNAME ."));

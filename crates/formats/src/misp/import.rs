@@ -371,7 +371,7 @@ impl Ctx {
                 self.import.report.reject(path, "the attribute has no `type` or `value`");
                 continue;
             };
-            if let Err(reason) = map_attribute(misp_type, &value) {
+            if let Err(reason) = map_attribute(misp_type, &value, false) {
                 self.import.report.reject(path, reason);
                 continue;
             }
@@ -454,11 +454,14 @@ pub(crate) fn classify(misp_type: &str, value: &str, to_ids: bool) -> Result<Sha
         body.insert("pattern_type".into(), misp_type.into());
         return Ok(("indicator", body, Vec::new()));
     }
-    match map_attribute(misp_type, value)? {
-        Some(mapped) if to_ids && !mapped.comparisons.is_empty() => {
-            insert_pattern(&mut body, &mapped);
-            Ok(("indicator", body, Vec::new()))
-        }
+    if to_ids
+        && let Some(mapped) = map_attribute(misp_type, value, false)?
+        && !mapped.comparisons.is_empty()
+    {
+        insert_pattern(&mut body, &mapped);
+        return Ok(("indicator", body, Vec::new()));
+    }
+    match map_attribute(misp_type, value, true)? {
         Some(mapped) if !mapped.scos.is_empty() => {
             let refs: Vec<Value> =
                 mapped.scos.iter().filter_map(|s| s.get("id").cloned()).collect();
@@ -480,7 +483,7 @@ pub(crate) fn object_shape(records: &[Value]) -> Shape {
         ) else {
             continue;
         };
-        let Ok(Some(mapped)) = map_attribute(t, v) else { continue };
+        let Ok(Some(mapped)) = map_attribute(t, v, true) else { continue };
         if record.get("to_ids").is_some_and(truthy) {
             ids_mapped.comparisons.extend(mapped.comparisons);
         }

@@ -26,8 +26,10 @@ pub(crate) struct Comparison {
 #[derive(Debug, Clone, Default)]
 pub(crate) struct Mapped {
     pub(crate) comparisons: Vec<Comparison>,
-    /// SCOs with `type`, `spec_version` and a deterministic `id`.
+    /// SCOs with `type`, `spec_version` and a deterministic `id` (empty unless asked for: they
+    /// cost a canonical JSON serialisation and a SHA-1 each).
     pub(crate) scos: Vec<Map<String, Value>>,
+    want_scos: bool,
 }
 
 /// The MISP hash types and their STIX names, with hex lengths where fixed.
@@ -43,9 +45,14 @@ const HASHES: &[(&str, &str, Option<usize>)] = &[
 ];
 
 /// The STIX mapping of a MISP attribute: `Ok(None)` when the type has none (kept as a custom
-/// `x-misp-attribute` object), an error when the value is not valid for its type.
-pub(crate) fn map_attribute(misp_type: &str, value: &str) -> Result<Option<Mapped>, String> {
-    let mut m = Mapped::default();
+/// `x-misp-attribute` object), an error when the value is not valid for its type. SCOs are
+/// made only when `scos` is true.
+pub(crate) fn map_attribute(
+    misp_type: &str,
+    value: &str,
+    scos: bool,
+) -> Result<Option<Mapped>, String> {
+    let mut m = Mapped { want_scos: scos, ..Mapped::default() };
     let bad = |what: &str| {
         format!(
             "`{}` is not a valid {what} for MISP type `{misp_type}`",
@@ -209,6 +216,9 @@ impl Mapped {
 
     /// Adds an SCO and returns its id.
     fn sco(&mut self, sco_type: &str, properties: Value) -> String {
+        if !self.want_scos {
+            return String::new();
+        }
         let map = sco_map(sco_type, properties);
         let id = map.get("id").and_then(Value::as_str).unwrap_or("").to_owned();
         self.scos.push(map);
@@ -353,7 +363,7 @@ mod tests {
 
     #[track_caller]
     fn check(misp_type: &str, value: &str) -> String {
-        match map_attribute(misp_type, value) {
+        match map_attribute(misp_type, value, true) {
             Ok(Some(m)) => {
                 let text = pattern(&m.comparisons);
                 pattern::parse(&text).unwrap_or_else(|d| panic!("{text}: {d}"));

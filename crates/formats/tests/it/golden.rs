@@ -28,7 +28,7 @@ fn rpz_serial_changes_only_with_content() {
     let first = formats::rpz::next_serial(None, digest, 1_717_200_000);
     assert_eq!(formats::rpz::next_serial(Some((first, digest)), digest, 1_717_300_000), first);
     let empty = formats::select(
-        &[],
+        Vec::new(),
         &formats::BuiltInRulesOnly,
         &formats::SelectOptions::new(formats::Purpose::Enforcement, crate::now()),
     );

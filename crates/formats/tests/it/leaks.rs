@@ -103,7 +103,7 @@ fn a_policy_filter_can_withhold_more() {
         }
     }
     let options = formats::SelectOptions::new(formats::Purpose::Enforcement, crate::now());
-    let selection = formats::select(&crate::input(), &NoAmber, &options);
+    let selection = formats::select(crate::input(), &NoAmber, &options);
     let mut out = Vec::new();
     formats::write_plain(&selection, &[], &mut out).expect("write");
     let text = String::from_utf8(out).expect("utf-8");

@@ -41,7 +41,7 @@ pub(crate) fn selection(purpose: Purpose) -> Selection {
     let mut options = SelectOptions::new(purpose, now());
     options.warninglists = Some(&lists);
     options.min_confidence = Some(50);
-    formats::select(&input(), &BuiltInRulesOnly, &options)
+    formats::select(input(), &BuiltInRulesOnly, &options)
 }
 
 /// Every export of the fixture: `(file name, contents, is an enforcement format)`.

@@ -104,7 +104,7 @@ pub(crate) fn round_trip(document: &Value) -> (formats::Import, Value) {
     let options = formats::misp::MispImportOptions { now: crate::now() };
     let import = formats::misp::import_misp(document, &options).expect("import");
     let selection = formats::select(
-        &import.objects,
+        import.objects.clone(),
         &formats::BuiltInRulesOnly,
         &formats::SelectOptions::new(formats::Purpose::Sharing, crate::now()),
     );

@@ -202,7 +202,7 @@ fn pymisp_sample_events_import_and_round_trip() {
         let objects: Vec<stix::Object> = import.objects;
         let mut out = Vec::new();
         let selection = formats::select(
-            &objects,
+            objects,
             &formats::BuiltInRulesOnly,
             &formats::SelectOptions::new(formats::Purpose::Sharing, crate::now()),
         );
