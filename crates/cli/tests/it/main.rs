@@ -1,5 +1,6 @@
 //! Integration tests of the `meridian` binary.
 
+mod crash;
 mod formats;
 mod matching;
 mod pattern;
