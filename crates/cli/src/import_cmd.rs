@@ -176,7 +176,7 @@ impl ImportArgs {
             }
             Format::Misp => {
                 let json = serde_json::from_str(&text).map_err(formats::Error::from)?;
-                formats::misp::import_misp(&json, &formats::misp::MispImportOptions { now })?
+                formats::misp::import_misp(json, &formats::misp::MispImportOptions { now })?
             }
             Format::Auto | Format::MispFeed => unreachable!("resolved above"),
         })
@@ -244,7 +244,7 @@ fn import_feed(dir: &Path, now: stix::Timestamp) -> anyhow::Result<formats::Impo
                 Ok(serde_json::from_str::<serde_json::Value>(&text)
                     .map_err(formats::Error::from)?)
             })
-            .and_then(|json| Ok(formats::misp::import_misp(&json, &options)?));
+            .and_then(|json| Ok(formats::misp::import_misp(json, &options)?));
         match result {
             Ok(import) => {
                 for object in import.objects {

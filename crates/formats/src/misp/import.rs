@@ -44,8 +44,8 @@ const RULE_TYPES: [&str; 3] = ["snort", "yara", "sigma"];
 ///
 /// # Errors
 /// When the document is none of these shapes.
-pub fn import_misp(document: &Value, options: &MispImportOptions) -> Result<Import, Error> {
-    let mut events: Vec<(String, &Map<String, Value>)> = Vec::new();
+pub fn import_misp(document: Value, options: &MispImportOptions) -> Result<Import, Error> {
+    let mut events: Vec<(String, Map<String, Value>)> = Vec::new();
     collect_events(document, "$", &mut events)?;
     let mut ctx = Ctx { import: Import::default(), ids: HashMap::new(), now: options.now.clone() };
     for (path, event) in events {
@@ -55,20 +55,22 @@ pub fn import_misp(document: &Value, options: &MispImportOptions) -> Result<Impo
     Ok(ctx.import)
 }
 
-fn collect_events<'a>(
-    value: &'a Value,
+/// Takes the events out of `value`, each with its JSON path (the document is consumed so that
+/// each attribute's memory is freed once it is converted).
+fn collect_events(
+    value: Value,
     path: &str,
-    out: &mut Vec<(String, &'a Map<String, Value>)>,
+    out: &mut Vec<(String, Map<String, Value>)>,
 ) -> Result<(), Error> {
     match value {
         Value::Array(items) => {
-            for (i, item) in items.iter().enumerate() {
+            for (i, item) in items.into_iter().enumerate() {
                 collect_events(item, &format!("{path}[{i}]"), out)?;
             }
             Ok(())
         }
-        Value::Object(map) => {
-            if let Some(event) = map.get("Event") {
+        Value::Object(mut map) => {
+            if let Some(event) = map.remove("Event") {
                 return match event {
                     Value::Object(event) => {
                         out.push((format!("{path}.Event"), event));
@@ -77,7 +79,7 @@ fn collect_events<'a>(
                     _ => Err(Error::invalid(format!("{path}.Event"), "`Event` must be an object")),
                 };
             }
-            if let Some(response) = map.get("response") {
+            if let Some(response) = map.remove("response") {
                 return collect_events(response, &format!("{path}.response"), out);
             }
             if ["info", "Attribute", "Object", "date"].iter().any(|k| map.contains_key(*k)) {
@@ -142,8 +144,14 @@ impl Ctx {
         }
     }
 
-    fn event(&mut self, event: &Map<String, Value>, path: &str) {
-        let uuid = uuid_of(event).unwrap_or_else(|| derived_uuid(&Value::Object(event.clone())));
+    fn event(&mut self, mut event: Map<String, Value>, path: &str) {
+        let uuid = uuid_of(&event).unwrap_or_else(|| derived_uuid(&Value::Object(event.clone())));
+        let take = |event: &mut Map<String, Value>, key: &str| match event.remove(key) {
+            Some(Value::Array(items)) => items,
+            _ => Vec::new(),
+        };
+        let (attributes, objects) = (take(&mut event, "Attribute"), take(&mut event, "Object"));
+        let event = &event;
         let date = str_of(event, "date").filter(|d| d.len() == 10);
         let timestamp = unix_of(event.get("timestamp"))
             .or_else(|| date.and_then(|d| format!("{d}T00:00:00.000Z").parse().ok()))
@@ -167,14 +175,14 @@ impl Ctx {
         let ctx =
             EventCtx { uuid: uuid.clone(), timestamp: timestamp.clone(), tlp, labels, creator };
         let mut refs = Vec::new();
-        for (i, attribute) in array(event, "Attribute").iter().enumerate() {
+        for (i, attribute) in attributes.into_iter().enumerate() {
             let path = format!("{path}.Attribute[{i}]");
             match attribute.as_object() {
                 Some(attribute) => refs.extend(self.attribute(attribute, &ctx, &path)),
                 None => self.import.report.reject(path, "an attribute must be an object"),
             }
         }
-        for (i, object) in array(event, "Object").iter().enumerate() {
+        for (i, object) in objects.into_iter().enumerate() {
             let path = format!("{path}.Object[{i}]");
             match object.as_object() {
                 Some(object) => refs.extend(self.object(object, &ctx, &path)),

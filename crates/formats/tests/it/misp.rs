@@ -102,7 +102,7 @@ fn tags(record: &Value) -> Vec<String> {
 /// MISP → STIX → MISP for one document; returns the MISP written back.
 pub(crate) fn round_trip(document: &Value) -> (formats::Import, Value) {
     let options = formats::misp::MispImportOptions { now: crate::now() };
-    let import = formats::misp::import_misp(document, &options).expect("import");
+    let import = formats::misp::import_misp(document.clone(), &options).expect("import");
     let selection = formats::select(
         import.objects.clone(),
         &formats::BuiltInRulesOnly,
@@ -142,7 +142,7 @@ fn misp_import_maps_tlp_labels_provenance_and_ids() {
     let document =
         test_support::read_json(&test_support::test_data().join("misp/mapping/event-mapping.json"));
     let import = formats::misp::import_misp(
-        &document,
+        document.clone(),
         &formats::misp::MispImportOptions { now: crate::now() },
     )
     .expect("import");
@@ -180,7 +180,7 @@ fn misp_import_maps_tlp_labels_provenance_and_ids() {
     assert_eq!(import.report.rejected[0].location, "$.Event.Attribute[3]");
     // Importing again gives the same ids (an update, not a duplicate).
     let again = formats::misp::import_misp(
-        &document,
+        document,
         &formats::misp::MispImportOptions { now: "2030-01-01T00:00:00Z".parse().unwrap() },
     )
     .unwrap();
@@ -194,7 +194,7 @@ fn stix_to_misp_to_stix_keeps_every_indicator() {
     let selection = crate::selection(formats::Purpose::Sharing);
     let export = formats::misp::export_misp(&selection);
     let back = formats::misp::import_misp(
-        &Value::Array(export.events.clone()),
+        Value::Array(export.events.clone()),
         &formats::misp::MispImportOptions { now: crate::now() },
     )
     .expect("import");

@@ -180,7 +180,7 @@ fn pymisp_sample_events_import_and_round_trip() {
         }
         let document = test_support::read_json(path);
         let import = formats::misp::import_misp(
-            &document,
+            document.clone(),
             &formats::misp::MispImportOptions { now: crate::now() },
         )
         .unwrap_or_else(|e| panic!("{name}: {e}"));
