@@ -56,6 +56,11 @@ enum Command {
     /// Inspect and verify the disclosure ledger.
     #[command(subcommand)]
     Ledger(node_cmd::LedgerCommand),
+    /// Manage partner nodes.
+    #[command(subcommand)]
+    Peer(node_cmd::PeerCommand),
+    /// Pull from (and push to) partner nodes now.
+    Sync(node_cmd::SyncArgs),
 }
 
 fn main() -> ExitCode {
@@ -72,6 +77,8 @@ fn main() -> ExitCode {
         Command::Token(command) => command.run(),
         Command::Collection(command) => command.run(),
         Command::Ledger(command) => command.run(),
+        Command::Peer(command) => command.run(),
+        Command::Sync(args) => args.run(),
         Command::Match(args) => args.run(),
     };
     match result {

@@ -23,6 +23,10 @@ pub(crate) struct DataDir {
 }
 
 impl DataDir {
+    fn federation(&self) -> anyhow::Result<store::Federation> {
+        store::Federation::open(&self.path).context("cannot open the federation state")
+    }
+
     fn open(&self) -> anyhow::Result<Node> {
         let store = store::SqliteStore::open(&store::Options::new(&self.path))
             .with_context(|| format!("cannot open the store in {}", self.path.display()))?;
@@ -47,6 +51,9 @@ pub(crate) struct ServeArgs {
     /// The jurisdiction of the organisation running the node (used on first start).
     #[arg(long, default_value = "EU")]
     jurisdiction: String,
+    /// Sync with every peer this often, in seconds (0: only on `meridian sync`).
+    #[arg(long, env = "MERIDIAN_SYNC_INTERVAL", default_value_t = 300)]
+    sync_interval: u64,
     /// Serve HTTPS with this PEM certificate chain (requires --tls-key).
     #[arg(long, env = "MERIDIAN_TLS_CERT", requires = "tls_key", value_name = "FILE")]
     tls_cert: Option<PathBuf>,
@@ -95,6 +102,9 @@ impl ServeArgs {
             options.listen,
             node.options().api_root
         );
+        if self.sync_interval > 0 {
+            spawn_scheduled_sync(Arc::clone(&node), self.data.clone(), self.sync_interval)?;
+        }
         let runtime = tokio::runtime::Builder::new_multi_thread()
             .enable_all()
             .build()
@@ -104,6 +114,41 @@ impl ServeArgs {
             .with_context(|| format!("cannot serve on {}", options.listen))?;
         Ok(ExitCode::SUCCESS)
     }
+}
+
+/// Syncs with every peer every `interval` seconds on a background thread; failures are logged
+/// and retried at the next tick (cursors make every sync resumable).
+fn spawn_scheduled_sync(node: Arc<Node>, data: DataDir, interval: u64) -> anyhow::Result<()> {
+    let federation = data.federation()?;
+    std::thread::Builder::new()
+        .name("sync".into())
+        .spawn(move || {
+            loop {
+                std::thread::sleep(std::time::Duration::from_secs(interval));
+                let peers = match federation.peers() {
+                    Ok(peers) => peers,
+                    Err(error) => {
+                        tracing::error!(%error, "Cannot read the peers.");
+                        continue;
+                    }
+                };
+                for peer in &peers {
+                    let span = tracing::info_span!("sync", peer = %peer.name);
+                    let _guard = span.enter();
+                    match service::federation::sync(&node, &federation, peer) {
+                        Ok(report) => tracing::info!(
+                            pulled = report.pulled,
+                            pushed = report.pushed,
+                            withheld = report.withheld,
+                            "Synced."
+                        ),
+                        Err(error) => tracing::warn!(%error, "Sync failed."),
+                    }
+                }
+            }
+        })
+        .context("cannot start the sync thread")?;
+    Ok(())
 }
 
 async fn shutdown_signal() {
@@ -448,5 +493,146 @@ impl LedgerCommand {
                 Ok(ExitCode::SUCCESS)
             }
         }
+    }
+}
+
+/// `meridian peer ...`: partner nodes.
+#[derive(Debug, Subcommand)]
+pub(crate) enum PeerCommand {
+    /// Add (or replace) a partner node.
+    Add {
+        #[command(flatten)]
+        data: DataDir,
+        /// A unique name for the peer.
+        name: String,
+        /// The peer's TAXII API root URL, e.g. `https://cert.example/meridian/`.
+        #[arg(long)]
+        url: String,
+        /// The partner organisation (must exist: `meridian org add`).
+        #[arg(long)]
+        org: String,
+        /// A file holding the token this node presents to the peer.
+        #[arg(long, value_name = "FILE")]
+        token_file: PathBuf,
+        /// The sharing agreement (TOML).
+        #[arg(long, value_name = "FILE")]
+        agreement: PathBuf,
+        /// Also push to this collection of the peer (id or alias).
+        #[arg(long, value_name = "COLLECTION")]
+        push_to: Option<String>,
+        /// Allow plain http for this peer (https is the default).
+        #[arg(long)]
+        allow_http: bool,
+        /// Allow loopback and private addresses for this peer (laboratories, exercises).
+        #[arg(long)]
+        allow_private: bool,
+    },
+    /// List peers (never their tokens).
+    List {
+        #[command(flatten)]
+        data: DataDir,
+    },
+}
+
+impl PeerCommand {
+    pub(crate) fn run(self) -> anyhow::Result<ExitCode> {
+        match self {
+            PeerCommand::Add {
+                data,
+                name,
+                url,
+                org,
+                token_file,
+                agreement,
+                push_to,
+                allow_http,
+                allow_private,
+            } => {
+                let node = data.open()?;
+                node.store()
+                    .org_by_name(&org)?
+                    .with_context(|| format!("no organisation `{org}`: add it first"))?;
+                let token = std::fs::read_to_string(&token_file)
+                    .with_context(|| format!("cannot read {}", token_file.display()))?
+                    .trim()
+                    .to_owned();
+                let agreement_text = std::fs::read_to_string(&agreement)
+                    .with_context(|| format!("cannot read {}", agreement.display()))?;
+                let outbound = client::Outbound { allow_http, allow_private };
+                client::check_url(&url, outbound).with_context(|| format!("peer `{name}`"))?;
+                let peer = store::Peer {
+                    name: name.clone(),
+                    url,
+                    org,
+                    token,
+                    agreement: agreement_text,
+                    allow_http,
+                    allow_private,
+                    push_to,
+                };
+                data.federation()?.put_peer(&peer)?;
+                println!("Added peer `{name}`.");
+            }
+            PeerCommand::List { data } => {
+                for peer in data.federation()?.peers()? {
+                    println!(
+                        "{}\t{}\t{}\t{}",
+                        peer.name,
+                        peer.url,
+                        peer.org,
+                        peer.push_to.as_deref().unwrap_or("-")
+                    );
+                }
+            }
+        }
+        Ok(ExitCode::SUCCESS)
+    }
+}
+
+/// `meridian sync [PEER]`.
+#[derive(Debug, Args)]
+pub(crate) struct SyncArgs {
+    #[command(flatten)]
+    data: DataDir,
+    /// Only this peer (default: every peer).
+    peer: Option<String>,
+}
+
+impl SyncArgs {
+    pub(crate) fn run(self) -> anyhow::Result<ExitCode> {
+        let node = self.data.open()?;
+        let federation = self.data.federation()?;
+        let peers = federation.peers()?;
+        let mut failed = false;
+        let selected: Vec<_> =
+            peers.iter().filter(|p| self.peer.as_ref().is_none_or(|n| *n == p.name)).collect();
+        if selected.is_empty() {
+            anyhow::bail!(
+                "no peer {}",
+                self.peer
+                    .as_deref()
+                    .map(|p| format!("`{p}`"))
+                    .unwrap_or_else(|| "configured".into())
+            );
+        }
+        for peer in selected {
+            match service::federation::sync(&node, &federation, peer) {
+                Ok(r) => println!(
+                    "{}: pulled {}, already here {}, refused {}, pushed {}, refused by peer {}, withheld {}",
+                    peer.name,
+                    r.pulled,
+                    r.skipped,
+                    r.rejected,
+                    r.pushed,
+                    r.push_refused,
+                    r.withheld
+                ),
+                Err(e) => {
+                    failed = true;
+                    eprintln!("meridian: sync with `{}` failed: {e}", peer.name);
+                }
+            }
+        }
+        Ok(if failed { ExitCode::from(2) } else { ExitCode::SUCCESS })
     }
 }

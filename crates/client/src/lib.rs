@@ -88,7 +88,10 @@ pub struct Client {
 impl std::fmt::Debug for Client {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         // The authorization header is a secret: never printed.
-        f.debug_struct("Client").field("api_root", &self.api_root).field("outbound", &self.outbound).finish()
+        f.debug_struct("Client")
+            .field("api_root", &self.api_root)
+            .field("outbound", &self.outbound)
+            .finish()
     }
 }
 
@@ -101,7 +104,8 @@ impl Client {
     /// # Errors
     /// `Refused` when the URL breaks the outbound rules.
     pub fn new(api_root: &str, token: &str, outbound: Outbound) -> Result<Self, Error> {
-        let api_root = if api_root.ends_with('/') { api_root.to_owned() } else { format!("{api_root}/") };
+        let api_root =
+            if api_root.ends_with('/') { api_root.to_owned() } else { format!("{api_root}/") };
         check_url(&api_root, outbound)?;
         let config = ureq::Agent::config_builder()
             .max_redirects(0)
@@ -109,7 +113,12 @@ impl Client {
             .timeout_global(Some(Duration::from_secs(120)))
             .timeout_connect(Some(Duration::from_secs(10)))
             .build();
-        Ok(Self { agent: config.into(), api_root, authorization: format!("Bearer {token}"), outbound })
+        Ok(Self {
+            agent: config.into(),
+            api_root,
+            authorization: format!("Bearer {token}"),
+            outbound,
+        })
     }
 
     fn get(&self, path: &str) -> Result<Vec<u8>, Error> {
@@ -182,9 +191,14 @@ impl Client {
     ///
     /// # Errors
     /// Transport, status and protocol errors.
-    pub fn add_objects(&self, collection: &str, objects: &[&RawValue]) -> Result<taxii::Status, Error> {
+    pub fn add_objects(
+        &self,
+        collection: &str,
+        objects: &[&RawValue],
+    ) -> Result<taxii::Status, Error> {
         let path = format!("collections/{collection}/objects/");
-        let mut body = Vec::with_capacity(objects.iter().map(|o| o.get().len() + 1).sum::<usize>() + 16);
+        let mut body =
+            Vec::with_capacity(objects.iter().map(|o| o.get().len() + 1).sum::<usize>() + 16);
         body.extend_from_slice(b"{\"objects\":[");
         for (i, object) in objects.iter().enumerate() {
             if i > 0 {
@@ -201,7 +215,11 @@ impl Client {
 fn read(url: String, response: ureq::http::Response<ureq::Body>) -> Result<Vec<u8>, Error> {
     let status = response.status().as_u16();
     let mut body = response.into_body();
-    let bytes = body.with_config().limit(MAX_BODY).read_to_vec().map_err(|e| Error::Transport { url: url.clone(), source: Box::new(e) })?;
+    let bytes = body
+        .with_config()
+        .limit(MAX_BODY)
+        .read_to_vec()
+        .map_err(|e| Error::Transport { url: url.clone(), source: Box::new(e) })?;
     if !(200..300).contains(&status) {
         let text = String::from_utf8_lossy(&bytes[..bytes.len().min(300)]).into_owned();
         return Err(Error::Status { url, status, body: text });
@@ -210,7 +228,8 @@ fn read(url: String, response: ureq::http::Response<ureq::Body>) -> Result<Vec<u
 }
 
 fn parse<T: serde::de::DeserializeOwned>(url: &str, body: &[u8]) -> Result<T, Error> {
-    serde_json::from_slice(body).map_err(|e| Error::Protocol { url: url.to_owned(), reason: e.to_string() })
+    serde_json::from_slice(body)
+        .map_err(|e| Error::Protocol { url: url.to_owned(), reason: e.to_string() })
 }
 
 /// Checks a URL against the outbound rules, resolving its host.
@@ -247,11 +266,10 @@ pub fn check_url(url: &str, outbound: Outbound) -> Result<(), Error> {
     if addresses.is_empty() {
         return Err(refuse("the host resolves to no address"));
     }
-    if !outbound.allow_private {
-        if let Some(bad) = addresses.iter().find(|ip| is_special(ip)) {
+    if !outbound.allow_private
+        && let Some(bad) = addresses.iter().find(|ip| is_special(ip)) {
             return Err(refuse(&format!("{bad} is a loopback, private or link-local address")));
         }
-    }
     Ok(())
 }
 
@@ -291,7 +309,12 @@ mod tests {
     fn outbound_rules() {
         let strict = Outbound::default();
         assert!(check_url("http://127.0.0.1:8080/meridian/", strict).is_err());
-        assert!(check_url("https://127.0.0.1:8080/meridian/", strict).unwrap_err().to_string().contains("loopback"));
+        assert!(
+            check_url("https://127.0.0.1:8080/meridian/", strict)
+                .unwrap_err()
+                .to_string()
+                .contains("loopback")
+        );
         assert!(check_url("https://10.1.2.3/x/", strict).is_err());
         assert!(check_url("https://[::1]:8443/x/", strict).is_err());
         assert!(check_url("https://[fe80::1]/x/", strict).is_err());

@@ -20,6 +20,7 @@ pub mod auth;
 mod cursor;
 pub mod demo;
 mod error;
+pub mod federation;
 mod node;
 pub mod sharing;
 

@@ -16,12 +16,16 @@
 
 mod error;
 #[cfg(feature = "sqlite")]
+mod federation;
+#[cfg(feature = "sqlite")]
 mod ledger;
 mod model;
 #[cfg(feature = "sqlite")]
 mod sqlite;
 
 pub use error::Error;
+#[cfg(feature = "sqlite")]
+pub use federation::{Federation, Peer};
 #[cfg(feature = "sqlite")]
 pub use ledger::{Disclosure, Ledger, LedgerEntry, LedgerFilter};
 pub use model::{

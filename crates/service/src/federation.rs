@@ -1,0 +1,328 @@
+//! Federation with partner nodes over TAXII 2.1: pull (manifest first, incremental, resumable,
+//! dependency-complete, idempotent) and push (what the partner may see, decided by the same
+//! sharing rules as a read, recorded in the ledger).
+//!
+//! Pulled objects land in a local collection per peer collection (`<peer>-<alias>`), keep their
+//! provenance (peer, partner organisation, channel `sync`), and are validated and versioned by the
+//! same rules as any ingest. A pull cursor advances only after the page it covers is durable.
+
+use std::collections::{BTreeSet, HashSet};
+
+use serde_json::Value;
+use serde_json::value::RawValue;
+use store::{Federation, Peer};
+
+use crate::{Error, Node, Principal, sharing};
+
+/// What a sync did.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct SyncReport {
+    /// Objects pulled and stored.
+    pub pulled: usize,
+    /// Manifest records skipped because this node already had that version.
+    pub skipped: usize,
+    /// Objects pulled but refused (invalid, versioning rules, conflicts).
+    pub rejected: usize,
+    /// Objects pushed and accepted by the peer.
+    pub pushed: usize,
+    /// Objects the peer refused.
+    pub push_refused: usize,
+    /// Objects not pushed because the sharing rules withhold them from this partner.
+    pub withheld: usize,
+}
+
+/// Page size for manifests and pushes.
+const PAGE: usize = 500;
+/// Ids per `match[id]` request.
+const IDS_PER_REQUEST: usize = 50;
+
+fn client_for(peer: &Peer) -> Result<client::Client, Error> {
+    let outbound =
+        client::Outbound { allow_http: peer.allow_http, allow_private: peer.allow_private };
+    client::Client::new(&peer.url, &peer.token, outbound).map_err(remote)
+}
+
+fn remote(e: client::Error) -> Error {
+    Error::Invalid(format!("peer: {e}"))
+}
+
+/// The local collection that holds what was pulled from `peer`'s `remote` collection, created
+/// on first use (readable by the node operator's organisation; grant others explicitly).
+fn local_collection(node: &Node, peer: &Peer, remote: &taxii::Collection) -> Result<String, Error> {
+    let name = remote.alias.clone().unwrap_or_else(|| remote.id.clone());
+    let alias: String = format!("{}-{name}", peer.name)
+        .chars()
+        .map(|c| if c.is_ascii_alphanumeric() || c == '-' || c == '_' { c } else { '-' })
+        .collect();
+    if let Some(info) = node.store().collection(&alias)? {
+        return Ok(info.id);
+    }
+    let id = crate::admin::add_collection(
+        node,
+        &alias,
+        &format!("{} (from {})", remote.title, peer.name),
+        None,
+    )?;
+    if let Some(org) = node.store().org_by_name(crate::admin::NODE_ORG)? {
+        node.store().grant(
+            &id,
+            store::Grant { grantee: store::Grantee::Org(org.id), can_read: true, can_write: false },
+        )?;
+    }
+    Ok(id)
+}
+
+/// Pulls every collection the peer lets this node read.
+///
+/// # Errors
+/// Peer, transport and store failures; what was stored before the failure stays, and the cursor
+/// covers exactly that.
+pub fn pull(node: &Node, federation: &Federation, peer: &Peer) -> Result<SyncReport, Error> {
+    let client = client_for(peer)?;
+    let partner = node.store().org_by_name(&peer.org)?.ok_or(Error::NotFound)?;
+    let provenance = store::Provenance {
+        user: None,
+        org: Some(partner.id),
+        peer: Some(peer.name.clone()),
+        channel: "sync".into(),
+    };
+    let mut report = SyncReport::default();
+    for collection in
+        client.collections().map_err(remote)?.collections.into_iter().filter(|c| c.can_read)
+    {
+        let local = local_collection(node, peer, &collection)?;
+        loop {
+            let cursor = federation.cursor(&peer.name, "pull", &collection.id)?;
+            let mut query = format!("limit={PAGE}&match[version]=all");
+            if let Some(c) = &cursor {
+                query.push_str(&format!("&added_after={c}"));
+            }
+            let manifest = client.manifest(&collection.id, &query).map_err(remote)?;
+            let Some(last) = manifest.objects.last().map(|r| r.date_added.clone()) else { break };
+            let pairs: Vec<(String, String)> =
+                manifest.objects.iter().map(|r| (r.id.clone(), r.version.clone())).collect();
+            let known = federation.known(&pairs)?;
+            let wanted: HashSet<(String, String)> =
+                pairs.into_iter().zip(known).filter(|(_, k)| !k).map(|(p, _)| p).collect();
+            report.skipped += manifest.objects.len() - wanted.len();
+            let ids: BTreeSet<String> = wanted.iter().map(|(id, _)| id.clone()).collect();
+            let mut raws = fetch(
+                &client,
+                &collection.id,
+                &ids.into_iter().collect::<Vec<_>>(),
+                Some(&wanted),
+            )?;
+            // Dependency-complete: fetch referenced objects this node does not have.
+            let present: HashSet<String> = raws.iter().filter_map(|r| id_of(r)).collect();
+            let referenced: Vec<String> = raws
+                .iter()
+                .flat_map(|r| references(r))
+                .filter(|id| !present.contains(id))
+                .collect::<BTreeSet<_>>()
+                .into_iter()
+                .collect();
+            let missing = federation.missing(&referenced)?;
+            if !missing.is_empty() {
+                raws.extend(fetch(&client, &collection.id, &missing, None)?);
+            }
+            let raws: Vec<String> = raws.into_iter().map(|r| r.get().to_owned()).collect();
+            let outcome = node.import(&local, &raws, &provenance)?;
+            report.pulled += outcome.added;
+            report.rejected += outcome.rejected.len();
+            for rejected in &outcome.rejected {
+                tracing::warn!(peer = %peer.name, object = %rejected.id, reason = rejected.message.as_deref().unwrap_or(""), "Refused a pulled object.");
+            }
+            // The page is durable: only now does the cursor move past it.
+            federation.set_cursor(&peer.name, "pull", &collection.id, &last)?;
+            if manifest.more != Some(true) {
+                break;
+            }
+        }
+    }
+    Ok(report)
+}
+
+/// Fetches objects by id (all versions), keeping only the wanted `(id, version)` pairs if given.
+fn fetch(
+    client: &client::Client,
+    collection: &str,
+    ids: &[String],
+    wanted: Option<&HashSet<(String, String)>>,
+) -> Result<Vec<Box<RawValue>>, Error> {
+    let mut out = Vec::new();
+    for chunk in ids.chunks(IDS_PER_REQUEST) {
+        let mut next: Option<String> = None;
+        loop {
+            let mut query =
+                format!("match[id]={}&match[version]=all&limit={PAGE}", chunk.join(","));
+            if let Some(n) = &next {
+                query.push_str(&format!("&next={n}"));
+            }
+            let page = client.objects(collection, &query).map_err(remote)?;
+            for object in page.objects {
+                let keep = match wanted {
+                    None => true,
+                    Some(set) => {
+                        let value: Value =
+                            serde_json::from_str(object.get()).unwrap_or(Value::Null);
+                        let id = value.get("id").and_then(Value::as_str).unwrap_or("").to_owned();
+                        let version = value
+                            .get("modified")
+                            .or_else(|| value.get("created"))
+                            .and_then(Value::as_str)
+                            .unwrap_or("")
+                            .to_owned();
+                        set.contains(&(id.clone(), version))
+                            || set.iter().any(|(i, v)| *i == id && v.is_empty())
+                    }
+                };
+                if keep {
+                    out.push(object);
+                }
+            }
+            match (page.more, page.next) {
+                (true, Some(n)) => next = Some(n),
+                _ => break,
+            }
+        }
+    }
+    Ok(out)
+}
+
+fn id_of(raw: &RawValue) -> Option<String> {
+    let value: Value = serde_json::from_str(raw.get()).ok()?;
+    value.get("id").and_then(Value::as_str).map(str::to_owned)
+}
+
+/// Identifiers an object refers to (`*_ref`, `*_refs`, marking references).
+fn references(raw: &RawValue) -> Vec<String> {
+    let Ok(Value::Object(map)) = serde_json::from_str::<Value>(raw.get()) else {
+        return Vec::new();
+    };
+    let mut out = Vec::new();
+    for (key, value) in &map {
+        if key.ends_with("_ref") {
+            out.extend(value.as_str().map(str::to_owned));
+        } else if key.ends_with("_refs") {
+            out.extend(
+                value
+                    .as_array()
+                    .into_iter()
+                    .flatten()
+                    .filter_map(|v| v.as_str().map(str::to_owned)),
+            );
+        }
+    }
+    out
+}
+
+/// Pushes to the peer's collection `target` every object of this node's collections that the
+/// partner organisation may read, decided per object by the same sharing rules as a read by that
+/// organisation, skipping what the partner itself sent. Every pushed object is recorded in the
+/// ledger before it leaves.
+///
+/// # Errors
+/// Peer, transport and store failures.
+pub fn push(
+    node: &Node,
+    federation: &Federation,
+    peer: &Peer,
+    target: &str,
+) -> Result<SyncReport, Error> {
+    let client = client_for(peer)?;
+    let partner = node.store().org_by_name(&peer.org)?.ok_or(Error::NotFound)?;
+    // The partner, as a principal of this node: what it could read here is what it may receive.
+    let principal = Principal {
+        user: store::User {
+            id: -1,
+            name: format!("peer:{}", peer.name),
+            org: partner.id,
+            is_admin: false,
+        },
+        org: partner.clone(),
+        scope: store::TokenScope::Read,
+    };
+    let mut report = SyncReport::default();
+    for info in node.store().collections()? {
+        if !sharing::access(&principal, &info).read {
+            continue;
+        }
+        let mut after: i64 = federation
+            .cursor(&peer.name, "push", &info.id)?
+            .and_then(|c| c.parse().ok())
+            .unwrap_or(0);
+        loop {
+            let query = store::Query {
+                after_micros: after,
+                limit: PAGE,
+                ids: Vec::new(),
+                types: Vec::new(),
+                versions: vec![store::VersionSelect::All],
+                spec_versions: Vec::new(),
+            };
+            let page = node.store().query(&info.id, &query)?;
+            let Some(last) = page.items.last().map(|v| v.date_added_micros) else { break };
+            let mut batch = Vec::new();
+            for version in &page.items {
+                if version.source_org == Some(partner.id) {
+                    continue;
+                }
+                if !sharing::disclose(&principal, version) {
+                    report.withheld += 1;
+                    continue;
+                }
+                batch.push(version);
+            }
+            if !batch.is_empty() {
+                let disclosures: Vec<store::Disclosure> = batch
+                    .iter()
+                    .map(|v| store::Disclosure {
+                        recipient: format!("peer:{}", peer.name),
+                        org: Some(partner.name.clone()),
+                        object_id: v.id.clone(),
+                        version: v.version.clone(),
+                        channel: "push".into(),
+                        rule: sharing::rule(&principal, v).into(),
+                        transform: None,
+                    })
+                    .collect();
+                node.ledger().append(&disclosures, now_micros())?;
+                let raws: Vec<Box<RawValue>> = batch
+                    .iter()
+                    .filter_map(|v| RawValue::from_string(v.json.clone()).ok())
+                    .collect();
+                let refs: Vec<&RawValue> = raws.iter().map(AsRef::as_ref).collect();
+                let status = client.add_objects(target, &refs).map_err(remote)?;
+                report.pushed += usize::try_from(status.success_count).unwrap_or(usize::MAX);
+                report.push_refused += usize::try_from(status.failure_count).unwrap_or(usize::MAX);
+            }
+            after = last;
+            federation.set_cursor(&peer.name, "push", &info.id, &after.to_string())?;
+            if !page.more {
+                break;
+            }
+        }
+    }
+    Ok(report)
+}
+
+fn now_micros() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| i64::try_from(d.as_micros()).unwrap_or(i64::MAX))
+}
+
+/// Pulls from the peer, then pushes to it if it has a push target.
+///
+/// # Errors
+/// As [`pull`] and [`push`].
+pub fn sync(node: &Node, federation: &Federation, peer: &Peer) -> Result<SyncReport, Error> {
+    let mut report = pull(node, federation, peer)?;
+    if let Some(target) = &peer.push_to {
+        let pushed = push(node, federation, peer, target)?;
+        report.pushed = pushed.pushed;
+        report.push_refused = pushed.push_refused;
+        report.withheld = pushed.withheld;
+    }
+    Ok(report)
+}
