@@ -240,7 +240,9 @@ impl Parser<'_> {
                 "object_types" => {
                     let types = self.strings(value)?;
                     if let Some(bad) = types.iter().find(|t| !stix::is_type_name(t)) {
-                        return Err(self.error(value.span(), format!("`{bad}` is not a STIX type name")));
+                        return Err(
+                            self.error(value.span(), format!("`{bad}` is not a STIX type name"))
+                        );
                     }
                     agreement.object_types = Some(types);
                 }
@@ -256,7 +258,8 @@ impl Parser<'_> {
         }
         let whole = root.span();
         agreement.name = name.ok_or_else(|| self.error(whole.clone(), "missing key `name`"))?;
-        agreement.partner = partner.ok_or_else(|| self.error(whole.clone(), "missing key `partner`"))?;
+        agreement.partner =
+            partner.ok_or_else(|| self.error(whole.clone(), "missing key `partner`"))?;
         agreement.highest_tlp =
             highest.ok_or_else(|| self.error(whole.clone(), "missing key `highest_tlp`"))?;
         if let (Some(from), Some(until)) = (&agreement.valid_from, &agreement.valid_until)
@@ -267,7 +270,11 @@ impl Parser<'_> {
         Ok(agreement)
     }
 
-    fn pii(&self, value: &Spanned<DeValue<'_>>, rules: &mut PiiRules) -> Result<(), AgreementError> {
+    fn pii(
+        &self,
+        value: &Spanned<DeValue<'_>>,
+        rules: &mut PiiRules,
+    ) -> Result<(), AgreementError> {
         let table = self.table(value)?;
         let mut cross = Vec::new();
         for (key, value) in table.iter() {
@@ -327,7 +334,10 @@ impl Parser<'_> {
         }
     }
 
-    fn table<'v, 'i>(&self, value: &'v Spanned<DeValue<'i>>) -> Result<&'v DeTable<'i>, AgreementError> {
+    fn table<'v, 'i>(
+        &self,
+        value: &'v Spanned<DeValue<'i>>,
+    ) -> Result<&'v DeTable<'i>, AgreementError> {
         value.get_ref().as_table().ok_or_else(|| self.wrong(value, "a table"))
     }
 
@@ -340,7 +350,8 @@ impl Parser<'_> {
     }
 
     fn strings(&self, value: &Spanned<DeValue<'_>>) -> Result<BTreeSet<String>, AgreementError> {
-        let array = value.get_ref().as_array().ok_or_else(|| self.wrong(value, "an array of strings"))?;
+        let array =
+            value.get_ref().as_array().ok_or_else(|| self.wrong(value, "an array of strings"))?;
         array.iter().map(|v| self.string(v)).collect()
     }
 
@@ -350,7 +361,10 @@ impl Parser<'_> {
     }
 
     fn wrong(&self, value: &Spanned<DeValue<'_>>, expected: &str) -> AgreementError {
-        self.error(value.span(), format!("expected {expected}, found {}", value.get_ref().type_str()))
+        self.error(
+            value.span(),
+            format!("expected {expected}, found {}", value.get_ref().type_str()),
+        )
     }
 }
 
@@ -369,7 +383,8 @@ mod tests {
     #[test]
     fn example_file_parses() {
         let text = include_str!("../../../etc/agreement.toml.example");
-        let a = Agreement::from_toml("agreement.toml.example", text).unwrap_or_else(|e| panic!("{e}"));
+        let a =
+            Agreement::from_toml("agreement.toml.example", text).unwrap_or_else(|e| panic!("{e}"));
         assert_eq!(a.partner.as_str(), "eu-energy-op");
         assert_eq!(a.highest_tlp, Tlp::Amber);
         assert_eq!(a.pii.form(PiiCategory::VictimIp, false), PiiForm::Truncate);
@@ -386,7 +401,10 @@ mod tests {
             check(&format!("{base}highest_tlp = \"red\"")),
             "a.toml:3: TLP:RED never leaves the node; the highest level an agreement can allow is amber+strict"
         );
-        assert_eq!(check(&format!("{base}higest_tlp = \"amber\"")), "a.toml:3: unknown key `higest_tlp`");
+        assert_eq!(
+            check(&format!("{base}higest_tlp = \"amber\"")),
+            "a.toml:3: unknown key `higest_tlp`"
+        );
         assert_eq!(check(base), "a.toml:1: missing key `highest_tlp`");
         assert_eq!(
             check(&format!("{base}highest_tlp = \"amber\"\n[pii]\nperson-name = \"truncate\"")),
@@ -402,7 +420,9 @@ mod tests {
         );
         assert!(check("name = ").starts_with("a.toml:1: "));
         assert_eq!(
-            check(&format!("{base}highest_tlp = \"amber\"\nvalid_from = \"2027-01-01T00:00:00Z\"\nvalid_until = \"2026-01-01T00:00:00Z\"")),
+            check(&format!(
+                "{base}highest_tlp = \"amber\"\nvalid_from = \"2027-01-01T00:00:00Z\"\nvalid_until = \"2026-01-01T00:00:00Z\""
+            )),
             "a.toml:1: `valid_from` must be before `valid_until`"
         );
     }

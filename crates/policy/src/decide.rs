@@ -187,7 +187,12 @@ pub enum MarkingMeaning {
 /// the partner agreement's limits; granular markings (the marked properties, and the markings
 /// that would reveal them, are removed); personal-data minimisation when the recipient is
 /// outside the holder organisation. A redacted result that would not be valid STIX is withheld.
-pub fn decide(object: &Object, recipient: &Recipient<'_>, policy: &Policy, context: &Context<'_>) -> Decision {
+pub fn decide(
+    object: &Object,
+    recipient: &Recipient<'_>,
+    policy: &Policy,
+    context: &Context<'_>,
+) -> Decision {
     match decide_inner(object, recipient, policy, context) {
         Ok(redactions) if redactions.is_empty() => Decision::Share,
         Ok(redactions) => Decision::ShareRedacted(redactions),
@@ -251,6 +256,14 @@ pub fn tlp_allows(
     let role = context.provenance.role(holder);
     let org = recipient.org();
     let inside = org == Some(holder);
+    // Users the source named as recipients of this object may see it at any level: naming
+    // people is the narrowest disclosure there is, so every level admits them (without this,
+    // adding RED to an AMBER object could widen it to a named user of a non-client).
+    if let Recipient::User { user, .. } = recipient
+        && context.provenance.named_users.contains(*user)
+    {
+        return Ok(());
+    }
     match level {
         Tlp::Clear => Ok(()),
         Tlp::Green => {
@@ -259,7 +272,14 @@ pub fn tlp_allows(
                 Recipient::Export { audience: Audience::Community(c), .. } => {
                     policy.directory.in_community(holder, c)
                 }
-                _ => inside || org.is_some_and(|o| policy.directory.share_community(holder, o)),
+                // The source may choose any recipient organisation (as it may for AMBER, so
+                // that GREEN is never narrower than AMBER); a recipient shares within its
+                // communities.
+                _ => {
+                    inside
+                        || (role == HolderRole::Source && org.is_some())
+                        || org.is_some_and(|o| policy.directory.share_community(holder, o))
+                }
             };
             if ok { Ok(()) } else { Err(TlpRule::GreenOutsideCommunity) }
         }
@@ -276,7 +296,6 @@ pub fn tlp_allows(
             if ok { Ok(()) } else { Err(TlpRule::AmberStrictOutsideOrg) }
         }
         Tlp::Red => match recipient {
-            Recipient::User { user, .. } if context.provenance.named_users.contains(*user) => Ok(()),
             Recipient::User { .. } => Err(TlpRule::RedNotNamed),
             Recipient::Partner { .. } | Recipient::Export { .. } => Err(TlpRule::RedNeverLeaves),
         },
@@ -290,7 +309,11 @@ fn decide_inner(
     context: &Context<'_>,
 ) -> Result<Redactions, Reason> {
     let (level, from) = effective_level(object, policy);
-    tlp_allows(level, recipient, policy, context).map_err(|rule| Reason::Tlp { level, from, rule })?;
+    tlp_allows(level, recipient, policy, context).map_err(|rule| Reason::Tlp {
+        level,
+        from,
+        rule,
+    })?;
     if let Recipient::Partner { org, agreement, .. } = recipient {
         check_agreement(object, level, org, agreement, context)
             .map_err(|rule| Reason::Agreement { agreement: agreement.name.clone(), rule })?;
@@ -299,7 +322,9 @@ fn decide_inner(
     granular(object, recipient, policy, context, &mut redactions)?;
     if recipient.org() != Some(&policy.holder) {
         let (rules, submitters) = match recipient {
-            Recipient::Partner { agreement, .. } => (&agreement.pii, agreement.pseudonymise_submitters),
+            Recipient::Partner { agreement, .. } => {
+                (&agreement.pii, agreement.pseudonymise_submitters)
+            }
             _ => (&policy.pii, false),
         };
         let crosses = crosses_border(recipient, policy);
@@ -360,8 +385,15 @@ fn check_agreement(
 
 /// Properties that a granular marking can never remove without changing what the object is or
 /// how it is marked.
-const UNREMOVABLE: [&str; 7] =
-    ["id", "type", "spec_version", "created", "modified", "object_marking_refs", "granular_markings"];
+const UNREMOVABLE: [&str; 7] = [
+    "id",
+    "type",
+    "spec_version",
+    "created",
+    "modified",
+    "object_marking_refs",
+    "granular_markings",
+];
 
 /// STIX 2.1 §7.2.3: removes each property covered by a granular marking the recipient may not
 /// see, drops those markings (they would reveal that something was withheld and at what
@@ -384,7 +416,9 @@ fn granular(
         let marking = entry.get("marking_ref").and_then(Value::as_str);
         let level = match marking {
             None if entry.get("lang").is_some() => None,
-            None => return Err(Reason::Unredactable("granular marking without marking_ref".into())),
+            None => {
+                return Err(Reason::Unredactable("granular marking without marking_ref".into()));
+            }
             Some(id) => marking_level(id, policy).unwrap_or(Some(Tlp::Red)),
         };
         let refused = level.filter(|l| tlp_allows(*l, recipient, policy, context).is_err());
@@ -416,7 +450,10 @@ fn granular(
     for (path, marking, level) in &hidden {
         if !outer.iter().any(|o| path.starts_with(o)) {
             outer.push(path.clone());
-            out.push(Edit::Remove(path.clone()), Why::Granular { marking: marking.clone(), level: *level });
+            out.push(
+                Edit::Remove(path.clone()),
+                Why::Granular { marking: marking.clone(), level: *level },
+            );
         }
     }
     let mut rewritten = Vec::new();
@@ -440,7 +477,10 @@ fn granular(
     if rewritten.is_empty() {
         out.push(Edit::Remove(Path::key("granular_markings")), Why::GranularMarkings);
     } else if rewritten.as_slice() != list.as_slice() {
-        out.push(Edit::Set(Path::key("granular_markings"), Value::Array(rewritten)), Why::GranularMarkings);
+        out.push(
+            Edit::Set(Path::key("granular_markings"), Value::Array(rewritten)),
+            Why::GranularMarkings,
+        );
     }
     Ok(())
 }
@@ -475,7 +515,8 @@ fn crosses_border(recipient: &Recipient<'_>, policy: &Policy) -> bool {
 }
 
 /// Free-text properties scanned for personal data (plus every custom `x_` string).
-const FREE_TEXT: [&str; 6] = ["description", "content", "abstract", "explanation", "summary", "contact_information"];
+const FREE_TEXT: [&str; 6] =
+    ["description", "content", "abstract", "explanation", "summary", "contact_information"];
 
 struct Minimiser<'a, 'o> {
     object: &'a Object,
@@ -502,7 +543,9 @@ impl Minimiser<'_, '_> {
             "email-addr" => new_value = self.email(map)?,
             "user-account" => new_value = self.account(map)?,
             "ipv4-addr" | "ipv6-addr" => new_value = self.address(map)?,
-            "identity" if map.get("identity_class").and_then(Value::as_str) == Some("individual") => {
+            "identity"
+                if map.get("identity_class").and_then(Value::as_str) == Some("individual") =>
+            {
                 self.individual(map)?;
             }
             _ => {}
@@ -530,7 +573,10 @@ impl Minimiser<'_, '_> {
             PiiForm::Truncate => pii::truncated_email(value),
             PiiForm::Pseudonymise => pii::pseudonymous_email(self.key(), value),
         };
-        let why = Why::Pii { category: PiiCategory::EmailAddress, form: self.form(PiiCategory::EmailAddress) };
+        let why = Why::Pii {
+            category: PiiCategory::EmailAddress,
+            form: self.form(PiiCategory::EmailAddress),
+        };
         self.out.push(Edit::Set(Path::key("value"), Value::String(new.clone())), why);
         updated.insert("value".into(), Value::String(new));
         Ok(Some(updated))
@@ -547,7 +593,10 @@ impl Minimiser<'_, '_> {
         let mut updated = map.clone();
         for key in ["user_id", "account_login", "display_name"] {
             if let Some(value) = map.get(key).and_then(Value::as_str) {
-                let new = Value::String(format!("user-{}", pii::pseudonym(self.key(), "user-account", value)));
+                let new = Value::String(format!(
+                    "user-{}",
+                    pii::pseudonym(self.key(), "user-account", value)
+                ));
                 self.out.push(Edit::Set(Path::key(key), new.clone()), why.clone());
                 updated.insert(key.into(), new);
             }
@@ -564,7 +613,12 @@ impl Minimiser<'_, '_> {
     fn address(&mut self, map: &Map<String, Value>) -> Result<Option<Map<String, Value>>, Reason> {
         let Some(value) = map.get("value").and_then(Value::as_str) else { return Ok(None) };
         let Ok(net) = value.parse::<IpNet>() else { return Ok(None) };
-        let addr: IpAddr = net.to_string().split('/').next().and_then(|a| a.parse().ok()).unwrap_or(IpAddr::from([0, 0, 0, 0]));
+        let addr: IpAddr = net
+            .to_string()
+            .split('/')
+            .next()
+            .and_then(|a| a.parse().ok())
+            .unwrap_or(IpAddr::from([0, 0, 0, 0]));
         let addr = if value.contains('/') { addr } else { value.parse().unwrap_or(addr) };
         if !(self.context.victims.contains(self.object.id()) || self.is_victim(addr)) {
             return Ok(None);
@@ -577,12 +631,18 @@ impl Minimiser<'_, '_> {
             PiiForm::Pseudonymise => pii::pseudonymous_ip(self.key(), addr).to_string(),
         };
         let mut updated = map.clone();
-        self.out.push(Edit::Set(Path::key("value"), Value::String(new.clone())), Why::Pii { category: PiiCategory::VictimIp, form });
+        self.out.push(
+            Edit::Set(Path::key("value"), Value::String(new.clone())),
+            Why::Pii { category: PiiCategory::VictimIp, form },
+        );
         updated.insert("value".into(), Value::String(new));
         // Resolution links would tie the pseudonym back to names and MACs.
         for key in ["resolves_to_refs", "belongs_to_refs"] {
             if map.contains_key(key) {
-                self.out.push(Edit::Remove(Path::key(key)), Why::Pii { category: PiiCategory::VictimIp, form });
+                self.out.push(
+                    Edit::Remove(Path::key(key)),
+                    Why::Pii { category: PiiCategory::VictimIp, form },
+                );
             }
         }
         Ok(Some(updated))
@@ -607,7 +667,8 @@ impl Minimiser<'_, '_> {
             PiiForm::Pseudonymise => {
                 let why = Why::Pii { category: PiiCategory::Individual, form };
                 if let Some(name) = map.get("name").and_then(Value::as_str) {
-                    let new = format!("individual-{}", pii::pseudonym(self.key(), "individual", name));
+                    let new =
+                        format!("individual-{}", pii::pseudonym(self.key(), "individual", name));
                     self.out.push(Edit::Set(Path::key("name"), Value::String(new)), why.clone());
                 }
                 if map.contains_key("contact_information") {
@@ -628,7 +689,10 @@ impl Minimiser<'_, '_> {
             }
         }
         for (key, value) in map {
-            if key.starts_with("x_") && key.contains("name") && let Some(name) = value.as_str() {
+            if key.starts_with("x_")
+                && key.contains("name")
+                && let Some(name) = value.as_str()
+            {
                 self.person_name(Path::key(key), name);
             }
         }
@@ -648,7 +712,8 @@ impl Minimiser<'_, '_> {
     }
 
     fn free_text(&mut self, map: &Map<String, Value>) -> Result<(), Reason> {
-        let individual_contact = map.get("identity_class").and_then(Value::as_str) == Some("individual");
+        let individual_contact =
+            map.get("identity_class").and_then(Value::as_str) == Some("individual");
         let mut texts: Vec<(Path, &str)> = Vec::new();
         for (key, value) in map {
             let custom = key.starts_with("x_") && !key.contains("name");
@@ -662,7 +727,11 @@ impl Minimiser<'_, '_> {
         if let Some(Value::Array(refs)) = map.get("external_references") {
             for (i, r) in refs.iter().enumerate() {
                 if let Some(text) = r.get("description").and_then(Value::as_str) {
-                    let path = Path(vec![Step::Key("external_references".into()), Step::Index(i), Step::Key("description".into())]);
+                    let path = Path(vec![
+                        Step::Key("external_references".into()),
+                        Step::Index(i),
+                        Step::Key("description".into()),
+                    ]);
                     texts.push((path, text));
                 }
             }
@@ -704,12 +773,16 @@ impl Minimiser<'_, '_> {
                 Err(_) => "[redacted]".into(),
             },
             (PiiForm::Truncate, PiiCategory::EmailAddress) => pii::truncated_email(value),
-            (PiiForm::Pseudonymise, PiiCategory::EmailAddress) => pii::pseudonymous_email(self.key(), value),
+            (PiiForm::Pseudonymise, PiiCategory::EmailAddress) => {
+                pii::pseudonymous_email(self.key(), value)
+            }
             (PiiForm::Pseudonymise, PiiCategory::VictimIp) => match value.parse::<IpAddr>() {
                 Ok(addr) => pii::pseudonymous_ip(self.key(), addr).to_string(),
                 Err(_) => "[redacted]".into(),
             },
-            (PiiForm::Pseudonymise, c) => format!("{}-{}", c.key(), pii::pseudonym(self.key(), c.key(), value)),
+            (PiiForm::Pseudonymise, c) => {
+                format!("{}-{}", c.key(), pii::pseudonym(self.key(), c.key(), value))
+            }
             _ => "[redacted]".into(),
         }
     }
@@ -726,7 +799,10 @@ fn pseudonymise_submitter(object: &Object, context: &Context<'_>, out: &mut Reda
         && let Ok(creator) = creator.parse::<Identifier>()
         && let Some(p) = submitter_pseudonym(key, &creator)
     {
-        out.push(Edit::Set(Path::key("created_by_ref"), Value::String(p.as_str().to_owned())), Why::Submitter);
+        out.push(
+            Edit::Set(Path::key("created_by_ref"), Value::String(p.as_str().to_owned())),
+            Why::Submitter,
+        );
     }
     let id = object.id();
     if object.object_type() == "identity"
@@ -759,8 +835,12 @@ fn check_still_valid(object: &Object, redactions: &Redactions) -> Result<(), Rea
         return Ok(());
     }
     let before = errors(object);
-    match after.iter().find(|f| !before.iter().any(|b| b.path == f.path && b.message == f.message)) {
-        Some(f) => Err(Reason::Unredactable(format!("redacted form is invalid STIX: {} {}", f.path, f.message))),
+    match after.iter().find(|f| !before.iter().any(|b| b.path == f.path && b.message == f.message))
+    {
+        Some(f) => Err(Reason::Unredactable(format!(
+            "redacted form is invalid STIX: {} {}",
+            f.path, f.message
+        ))),
         None => Ok(()),
     }
 }

@@ -67,11 +67,16 @@ pub fn clean_references(
 /// the `src_ref` of a `network-traffic` object (the internal host that made the connection),
 /// plus every `ipv4-addr`/`ipv6-addr` referenced by such a sighting's observed-data when the
 /// observed-data holds no network traffic at all. Pass it as `Context::victims`.
-pub fn victim_observables(objects: &[Object], holder_identities: &BTreeSet<Identifier>) -> BTreeSet<Identifier> {
+pub fn victim_observables(
+    objects: &[Object],
+    holder_identities: &BTreeSet<Identifier>,
+) -> BTreeSet<Identifier> {
     let by_id: BTreeMap<&str, &Object> = objects.iter().map(|o| (o.id().as_str(), o)).collect();
     let strings = |o: &Object, key: &str| -> Vec<String> {
         match o.get(key) {
-            Some(Value::Array(list)) => list.iter().filter_map(Value::as_str).map(str::to_owned).collect(),
+            Some(Value::Array(list)) => {
+                list.iter().filter_map(Value::as_str).map(str::to_owned).collect()
+            }
             _ => Vec::new(),
         }
     };
@@ -83,7 +88,9 @@ pub fn victim_observables(objects: &[Object], holder_identities: &BTreeSet<Ident
         if !here {
             continue;
         }
-        for od in strings(sighting, "observed_data_refs").iter().filter_map(|r| by_id.get(r.as_str())) {
+        for od in
+            strings(sighting, "observed_data_refs").iter().filter_map(|r| by_id.get(r.as_str()))
+        {
             let refs = strings(od, "object_refs");
             let traffic: Vec<&Object> = refs
                 .iter()
@@ -128,7 +135,11 @@ const REQUIRED: [(&str, &str); 8] = [
     ("observed-data", "object_refs"),
 ];
 
-fn clean_object(object: &Object, hidden: &BTreeSet<String>, renamed: &BTreeMap<String, String>) -> Outcome {
+fn clean_object(
+    object: &Object,
+    hidden: &BTreeSet<String>,
+    renamed: &BTreeMap<String, String>,
+) -> Outcome {
     let ty = object.object_type();
     let mut map = object.as_map().clone();
     let mut changed = false;
@@ -165,7 +176,11 @@ fn clean_object(object: &Object, hidden: &BTreeSet<String>, renamed: &BTreeMap<S
     }
     match Object::from_map(map) {
         Ok(new) => {
-            if still_valid(object, &new) { Outcome::Changed(new) } else { Outcome::Drop }
+            if still_valid(object, &new) {
+                Outcome::Changed(new)
+            } else {
+                Outcome::Drop
+            }
         }
         Err(_) => Outcome::Drop,
     }
@@ -190,7 +205,9 @@ fn clean_value(
             if key != "id" && hidden.contains(s.as_str()) {
                 return Keep::Remove;
             }
-            if key != "id" && let Some(new) = renamed.get(s.as_str()) {
+            if key != "id"
+                && let Some(new) = renamed.get(s.as_str())
+            {
                 *s = new.clone();
                 *changed = true;
             }
@@ -234,7 +251,12 @@ fn clean_value(
     }
 }
 
-fn clean_map(map: &mut Map<String, Value>, hidden: &BTreeSet<String>, renamed: &BTreeMap<String, String>, changed: &mut bool) {
+fn clean_map(
+    map: &mut Map<String, Value>,
+    hidden: &BTreeSet<String>,
+    renamed: &BTreeMap<String, String>,
+    changed: &mut bool,
+) {
     let keys: Vec<String> = map.keys().cloned().collect();
     for key in keys {
         let Some(value) = map.get_mut(&key) else { continue };
@@ -246,7 +268,12 @@ fn clean_map(map: &mut Map<String, Value>, hidden: &BTreeSet<String>, renamed: &
 }
 
 /// Replaces mentions of withheld or renamed ids inside text.
-fn scrub_text(s: &mut String, hidden: &BTreeSet<String>, renamed: &BTreeMap<String, String>, changed: &mut bool) {
+fn scrub_text(
+    s: &mut String,
+    hidden: &BTreeSet<String>,
+    renamed: &BTreeMap<String, String>,
+    changed: &mut bool,
+) {
     if !s.contains("--") {
         return;
     }

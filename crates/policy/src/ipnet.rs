@@ -81,7 +81,11 @@ impl fmt::Display for IpNet {
 /// host: RFC 1918, shared address space (RFC 6598), link local, unique local (RFC 4193).
 pub(crate) fn is_internal(addr: IpAddr) -> bool {
     match addr {
-        IpAddr::V4(a) => a.is_private() || a.is_link_local() || (a.octets()[0] == 100 && (a.octets()[1] & 0xc0) == 64),
+        IpAddr::V4(a) => {
+            a.is_private()
+                || a.is_link_local()
+                || (a.octets()[0] == 100 && (a.octets()[1] & 0xc0) == 64)
+        }
         IpAddr::V6(a) => {
             let first = a.segments()[0];
             (first & 0xfe00) == 0xfc00 || (first & 0xffc0) == 0xfe80
@@ -116,7 +120,8 @@ mod tests {
         assert!(check("0.0.0.0/0", "8.8.8.8"));
         let t = IpNet::truncate("192.0.2.77".parse().unwrap_or(IpAddr::V4(Ipv4Addr::UNSPECIFIED)));
         assert_eq!(t.to_string(), "192.0.2.0/24");
-        let t = IpNet::truncate("2001:db8:1:2::9".parse().unwrap_or(IpAddr::V4(Ipv4Addr::UNSPECIFIED)));
+        let t =
+            IpNet::truncate("2001:db8:1:2::9".parse().unwrap_or(IpAddr::V4(Ipv4Addr::UNSPECIFIED)));
         assert_eq!(t.to_string(), "2001:db8:1::/48");
         assert!("10.0.0.0/33".parse::<IpNet>().is_err());
         assert!(is_internal("100.64.1.1".parse().unwrap_or(IpAddr::V4(Ipv4Addr::UNSPECIFIED))));

@@ -86,7 +86,8 @@ pub(crate) fn refang(text: &str) -> (String, Vec<usize>) {
     'outer: while i < text.len() {
         let rest = &text.as_bytes()[i..];
         for (from, to) in RULES {
-            if rest.len() >= from.len() && rest[..from.len()].eq_ignore_ascii_case(from.as_bytes()) {
+            if rest.len() >= from.len() && rest[..from.len()].eq_ignore_ascii_case(from.as_bytes())
+            {
                 out.push_str(to);
                 map.extend(std::iter::repeat_n(i, to.len()));
                 i += from.len();
@@ -145,7 +146,8 @@ fn addresses(text: &str, victim: &dyn Fn(IpAddr) -> bool, out: &mut Vec<Finding>
     while i < b.len() {
         let c = b[i];
         let candidate = c.is_ascii_hexdigit() || c == b':';
-        let boundary = i == 0 || !(b[i - 1].is_ascii_alphanumeric() || b[i - 1] == b'.' || b[i - 1] == b':');
+        let boundary =
+            i == 0 || !(b[i - 1].is_ascii_alphanumeric() || b[i - 1] == b'.' || b[i - 1] == b':');
         if !(candidate && boundary) {
             i += 1;
             continue;
@@ -194,7 +196,11 @@ fn phones(text: &str, out: &mut Vec<Finding>) {
         let before = text[..i].to_ascii_lowercase();
         let window = &before[before.len().saturating_sub(24)..];
         let cued = CUES.iter().any(|cue| window.contains(cue));
-        if (9..=15).contains(&digits) && !next_alnum && (international || cued) && !looks_like_date(raw) {
+        if (9..=15).contains(&digits)
+            && !next_alnum
+            && (international || cued)
+            && !looks_like_date(raw)
+        {
             out.push(Finding {
                 span: i..end,
                 category: PiiCategory::PhoneNumber,
@@ -217,15 +223,30 @@ fn names(text: &str, out: &mut Vec<Finding>) {
     const HONORIFICS: [&str; 12] =
         ["mr", "mrs", "ms", "dr", "prof", "herr", "frau", "mme", "mlle", "sr", "sra", "sir"];
     const CUES: [&str; 14] = [
-        "contact", "contacted", "reported by", "employee", "analyst", "user", "victim", "owner",
-        "customer", "signed", "by", "admin", "administrator", "name",
+        "contact",
+        "contacted",
+        "reported by",
+        "employee",
+        "analyst",
+        "user",
+        "victim",
+        "owner",
+        "customer",
+        "signed",
+        "by",
+        "admin",
+        "administrator",
+        "name",
     ];
     let words = word_spans(text);
     for (k, w) in words.iter().enumerate() {
         let word = &text[w.clone()];
         let lower = word.to_lowercase();
         let following = capitalised_run(text, w.end, &words[k + 1..]);
-        if HONORIFICS.contains(&lower.as_str()) && is_capitalised(word) && let Some(end) = following.first() {
+        if HONORIFICS.contains(&lower.as_str())
+            && is_capitalised(word)
+            && let Some(end) = following.first()
+        {
             let end = following.get(1).unwrap_or(end).end;
             out.push(Finding {
                 span: w.start..end,
@@ -235,7 +256,10 @@ fn names(text: &str, out: &mut Vec<Finding>) {
             });
             continue;
         }
-        let two = k > 0 && CUES.contains(&format!("{} {lower}", &text[words[k - 1].clone()].to_lowercase()).as_str());
+        let two = k > 0
+            && CUES.contains(
+                &format!("{} {lower}", &text[words[k - 1].clone()].to_lowercase()).as_str(),
+            );
         if (CUES.contains(&lower.as_str()) || two) && following.len() >= 2 {
             out.push(Finding {
                 span: following[0].start..following[1].end,
@@ -305,7 +329,8 @@ pub(crate) fn pseudonym(key: &[u8], category: &str, value: &str) -> String {
 pub(crate) fn hmac(key: &[u8], category: &str, value: &str) -> [u8; 32] {
     // HMAC is defined for every key length (RFC 2104 hashes long keys and pads short ones), so
     // `new_from_slice` cannot fail.
-    let mut mac = <Hmac<Sha256> as Mac>::new_from_slice(key).expect("HMAC accepts every key length");
+    let mut mac =
+        <Hmac<Sha256> as Mac>::new_from_slice(key).expect("HMAC accepts every key length");
     mac.update(category.as_bytes());
     mac.update(&[0]);
     mac.update(value.as_bytes());
@@ -363,7 +388,12 @@ mod tests {
         found
             .iter()
             .map(|f| {
-                format!("{}{}={:?}", f.category, if f.sure { "" } else { "?" }, &norm[f.span.clone()])
+                format!(
+                    "{}{}={:?}",
+                    f.category,
+                    if f.sure { "" } else { "?" },
+                    &norm[f.span.clone()]
+                )
             })
             .collect::<Vec<_>>()
             .join(" ")
@@ -373,7 +403,10 @@ mod tests {
     fn finds_defanged_and_obfuscated_pii() {
         assert_eq!(check("mail alice.b@corp.example now"), r#"email-addr="alice.b@corp.example""#);
         assert_eq!(check("mail alice[@]corp[.]example"), r#"email-addr="alice[@]corp[.]example""#);
-        assert_eq!(check("mail alice(at)corp(dot)example."), r#"email-addr="alice(at)corp(dot)example""#);
+        assert_eq!(
+            check("mail alice(at)corp(dot)example."),
+            r#"email-addr="alice(at)corp(dot)example""#
+        );
         assert_eq!(check("ｂｏｂ＠ｃｏｒｐ．ｅｘａｍｐｌｅ"), r#"email-addr="bob@corp.example""#);
         assert_eq!(check("bo\u{200B}b@corp.example"), r#"email-addr="bob@corp.example""#);
         assert_eq!(check("host 10.1.2.3 beaconed to 8.8.8.8"), r#"victim-ip="10.1.2.3""#);
@@ -382,7 +415,10 @@ mod tests {
         assert_eq!(check("call +49 30 1234567 now"), r#"phone-number="+49 30 1234567""#);
         assert_eq!(check("tel: (030) 123-4567"), r#"phone-number="(030) 123-4567""#);
         assert_eq!(check("seen 2026-01-02 12:30 and CVE-2024-12345"), "");
-        assert_eq!(check("sha256 9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08"), "");
+        assert_eq!(
+            check("sha256 9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08"),
+            ""
+        );
         assert_eq!(check("Report from Dr. Jane Roe today"), r#"person-name="Dr. Jane Roe""#);
         assert_eq!(check("contact: Jane Roe at the plant"), r#"person-name?="Jane Roe""#);
         assert_eq!(check("Cobalt Strike beacon and Lazarus Group"), "");

@@ -159,7 +159,10 @@ impl Redactions {
     }
 
     pub(crate) fn rename(&mut self, old: Identifier, new: Identifier) {
-        self.push(Edit::Set(Path::key("id"), Value::String(new.as_str().to_owned())), Why::DerivedId);
+        self.push(
+            Edit::Set(Path::key("id"), Value::String(new.as_str().to_owned())),
+            Why::DerivedId,
+        );
         self.renamed = Some((old, new));
     }
 

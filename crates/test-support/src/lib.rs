@@ -6,6 +6,8 @@
 //! assert!(!valid.is_empty());
 //! ```
 
+pub mod canary;
+
 use std::path::{Path, PathBuf};
 
 /// The repository's `test-data/` folder.
