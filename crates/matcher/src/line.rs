@@ -294,8 +294,11 @@ impl Ctx<'_> {
         if memchr::memchr(b'@', value).is_some() {
             return self.email(field, value);
         }
-        if let Some(hit) = self.set.lookup_ip(value) {
-            return self.record(field, value, hit);
+        if let Some(ip) = crate::ipnet::parse_ip(value) {
+            if let Some(hit) = self.set.lookup_parsed_ip(ip) {
+                self.record(field, value, hit);
+            }
+            return;
         }
         if Kind::hash_of_len(value.len()).is_some() && value.iter().all(u8::is_ascii_hexdigit) {
             if let Some(hit) = self.set.lookup_hash(value, &mut self.scratch) {

@@ -74,6 +74,9 @@ pub(crate) struct Derived {
     names_filter: Vec<u64>,
     v4_filter: Vec<u64>,
     v4_buckets: Vec<u32>,
+    /// Bit `n` is set when some listed domain has `n` labels (bit 63: 63 or more), so that
+    /// suffixes of other lengths are not looked up at all.
+    domain_labels: u64,
 }
 
 /// One distinct indicator value. 16 bytes.
@@ -145,7 +148,8 @@ impl IndicatorSet {
         indicators: impl IntoIterator<Item = Indicator>,
         warninglists: &[Warninglist],
     ) -> IndicatorSet {
-        let mut builder = Builder::new();
+        let indicators = indicators.into_iter();
+        let mut builder = Builder::new(indicators.size_hint().0);
         for indicator in indicators {
             builder.add(&indicator);
         }
@@ -245,7 +249,13 @@ impl IndicatorSet {
     #[inline]
     pub fn lookup_domain(&self, name: &[u8], scratch: &mut Scratch) -> Option<Match> {
         let name = domain::normalize_log(name, &mut scratch.bytes)?;
+        let mut labels = memchr::memchr_iter(b'.', name).count() + 1;
         for start in domain::suffix_starts(name) {
+            let wanted = self.derived.domain_labels & label_bit(labels) != 0;
+            labels -= 1;
+            if !wanted {
+                continue;
+            }
             let suffix = &name[start..];
             if let Some(entry) = self.find_name(Kind::Domain, suffix) {
                 let kind = if start == 0 { MatchKind::Exact } else { MatchKind::Subdomain };
@@ -310,11 +320,20 @@ impl IndicatorSet {
 
     /// Rebuilds the [`Derived`] structures.
     pub(crate) fn derive(&mut self) {
-        let mut names_filter = vec![0u64; filter_words(self.names.iter().filter(|&&s| s != 0).count())];
+        let mut names_filter =
+            vec![0u64; filter_words(self.names.iter().filter(|&&s| s != 0).count())];
+        let mut domain_labels = 0u64;
         for entry in &self.entries {
             let Some(kind) = Kind::from_code(entry.kind) else { continue };
+            if kind == Kind::Domain {
+                domain_labels |=
+                    label_bit(memchr::memchr_iter(b'.', self.value_bytes(entry)).count() + 1);
+            }
             if !matches!(kind, Kind::Ipv4 | Kind::Ipv6) {
-                filter_insert(&mut names_filter, hash_bytes(name_seed(self.seed, kind), self.value_bytes(entry)));
+                filter_insert(
+                    &mut names_filter,
+                    hash_bytes(name_seed(self.seed, kind), self.value_bytes(entry)),
+                );
             }
         }
         let mut v4_filter = vec![0u64; filter_words(self.v4.iter().filter(|&&s| s != 0).count())];
@@ -328,7 +347,7 @@ impl IndicatorSet {
                 self.v4_starts.partition_point(|&s| u64::from(s) < start) as u32
             })
             .collect();
-        self.derived = Derived { names_filter, v4_filter, v4_buckets };
+        self.derived = Derived { names_filter, v4_filter, v4_buckets, domain_labels };
     }
 
     /// The label of the IPv4 interval containing `address`, narrowed by its /16 bucket.
@@ -447,34 +466,40 @@ impl<'a> EntryRef<'a> {
     }
 }
 
+/// The bit for a name of `labels` labels in [`Derived::domain_labels`].
+#[inline]
+fn label_bit(labels: usize) -> u64 {
+    1u64 << labels.min(63)
+}
+
 /// The number of 64-bit words of a filter for `len` values: a power of two, 8 bits per value.
 fn filter_words(len: usize) -> usize {
     (len.max(1) * 8 / 64 + 1).next_power_of_two()
 }
 
-/// Two bits of the filter chosen by the hash's upper bits (the lower ones pick table slots).
+/// The filter word and two bits in it for a hash: one word, so one cache line per check (a
+/// blocked Bloom filter). Bits 24 and up pick the word, the top 12 bits the two bits; the low
+/// bits, which pick table slots, are not used.
 #[inline]
-fn filter_bits(words: usize, hash: u64) -> [(usize, u64); 2] {
-    let bits = (words * 64 - 1) as u64;
-    [hash.rotate_right(24), hash.rotate_right(44)].map(|h| {
-        let bit = h & bits;
-        ((bit / 64) as usize, 1u64 << (bit % 64))
-    })
+fn filter_bits(words: usize, hash: u64) -> (usize, u64) {
+    // `as usize`: masked to the filter's size.
+    let word = hash.rotate_right(24) as usize & (words - 1);
+    (word, 1u64 << ((hash >> 52) & 63) | 1u64 << (hash >> 58))
 }
 
 fn filter_insert(filter: &mut [u64], hash: u64) {
-    for (word, mask) in filter_bits(filter.len(), hash) {
-        filter[word] |= mask;
-    }
+    let (word, mask) = filter_bits(filter.len(), hash);
+    filter[word] |= mask;
 }
 
 /// Whether the value may be in the table; an empty filter lets everything through.
 #[inline]
 fn filter_contains(filter: &[u64], hash: u64) -> bool {
-    filter.is_empty()
-        || filter_bits(filter.len(), hash)
-            .iter()
-            .all(|&(word, mask)| filter.get(word).is_some_and(|w| w & mask != 0))
+    if filter.is_empty() {
+        return true;
+    }
+    let (word, mask) = filter_bits(filter.len(), hash);
+    filter.get(word).is_some_and(|w| w & mask == mask)
 }
 
 /// The label of the interval containing `point`, if it is covered.
@@ -503,7 +528,8 @@ struct Builder {
 }
 
 impl Builder {
-    fn new() -> Builder {
+    /// A builder whose tables are sized for `expected` values (a hint: they grow as needed).
+    fn new(expected: usize) -> Builder {
         let seed = {
             use std::hash::{BuildHasher, Hasher};
             std::collections::hash_map::RandomState::new().build_hasher().finish()
@@ -511,11 +537,11 @@ impl Builder {
         Builder {
             set: IndicatorSet {
                 seed,
-                entries: Vec::new(),
-                arena: Vec::new(),
+                entries: Vec::with_capacity(expected),
+                arena: Vec::with_capacity(expected.saturating_mul(16)),
                 ids: Vec::new(),
-                names: vec![0; 8],
-                v4: vec![0; 8],
+                names: vec![0; table_size(expected / 2)],
+                v4: vec![0; table_size(expected / 2)],
                 v6_keys: Vec::new(),
                 v6_entries: Vec::new(),
                 v4_starts: Vec::new(),
