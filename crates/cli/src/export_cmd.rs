@@ -191,7 +191,11 @@ impl ExportArgs {
             options.action = formats::rpz::RpzAction::Nodata;
         }
         options.ip_triggers = !self.no_ip_triggers;
-        let digest = formats::rpz::content_digest(selection, &options)?;
+        // The digest costs a second pass over the records: only the state file needs it.
+        let digest = match &self.serial_file {
+            Some(_) => formats::rpz::content_digest(selection, &options)?,
+            None => 0,
+        };
         let previous = match &self.serial_file {
             Some(path) if path.exists() => {
                 let text = fs::read_to_string(path)
