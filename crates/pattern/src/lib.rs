@@ -68,6 +68,7 @@ mod lexer;
 mod observation;
 mod parser;
 mod print;
+mod search;
 mod set;
 mod timestamp;
 mod validate;

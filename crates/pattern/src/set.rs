@@ -107,9 +107,9 @@ impl PatternSet {
         candidates.dedup();
         let mut errors = Vec::new();
         for id in candidates {
-            match self.patterns[id as usize].evaluate(observations) {
-                Ok(outcome) if outcome.matched() => hits.push(id),
-                Ok(_) => {}
+            match self.patterns[id as usize].is_match(observations) {
+                Ok(true) => hits.push(id),
+                Ok(false) => {}
                 Err(error) => errors.push((id as usize, error)),
             }
         }

@@ -30,6 +30,11 @@ impl fmt::Display for TimestampError {
 }
 
 impl Timestamp {
+    /// Earlier than every parsed timestamp.
+    pub(crate) const MIN: Timestamp = Timestamp { seconds: i64::MIN, nanos: 0 };
+    /// Later than every parsed timestamp.
+    pub(crate) const MAX: Timestamp = Timestamp { seconds: i64::MAX, nanos: 999_999_999 };
+
     /// Parses `YYYY-MM-DDTHH:MM:SS[.fraction]Z`; `T` and `Z` must be upper case.
     pub fn parse(text: &str) -> Result<Timestamp, TimestampError> {
         let b = text.as_bytes();

@@ -2,3 +2,4 @@
 
 mod oracle;
 mod parse;
+mod redos;
