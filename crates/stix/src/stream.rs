@@ -262,7 +262,7 @@ mod tests {
         );
         assert_eq!(summary.objects, 2);
         assert!(
-            found.iter().any(|f| f == "$.objects[1] missing required property `name`"),
+            found.iter().any(|f| f == "$.objects[1].name missing required property `name`"),
             "{found:?}"
         );
     }
@@ -274,7 +274,7 @@ mod tests {
                 "type":"bundle","id":"bundle--8e2e2d2b-17d4-4cbf-938f-98ee46b3cd3f"}"#,
         );
         assert_eq!(summary.objects, 1);
-        assert!(found.iter().any(|f| f.starts_with("$.objects[0] missing")), "{found:?}");
+        assert!(found.iter().any(|f| f.starts_with("$.objects[0].name missing")), "{found:?}");
     }
 
     #[test]
