@@ -193,8 +193,11 @@ fn phones(text: &str, out: &mut Vec<Finding>) {
         let digits = raw.bytes().filter(u8::is_ascii_digit).count();
         let next_alnum = end < b.len() && b[end].is_ascii_alphanumeric();
         let international = raw.starts_with('+') || raw.starts_with("00");
-        let before = text[..i].to_ascii_lowercase();
-        let window = &before[before.len().saturating_sub(24)..];
+        let mut from = i.saturating_sub(24);
+        while !text.is_char_boundary(from) {
+            from -= 1;
+        }
+        let window = text[from..i].to_ascii_lowercase();
         let cued = CUES.iter().any(|cue| window.contains(cue));
         if (9..=15).contains(&digits)
             && !next_alnum
@@ -423,6 +426,24 @@ mod tests {
         assert_eq!(check("contact: Jane Roe at the plant"), r#"person-name?="Jane Roe""#);
         assert_eq!(check("Cobalt Strike beacon and Lazarus Group"), "");
         assert_eq!(check("download hxxp://evil[.]example/a"), "");
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn scan_never_panics_and_spans_are_in_bounds(text in "\\PC{0,80}") {
+            let (norm, found) = scan(&text, &|_| true);
+            for f in found {
+                proptest::prop_assert!(norm.get(f.span.clone()).is_some());
+            }
+        }
+    }
+
+    #[test]
+    fn non_ascii_before_a_number_is_fine() {
+        assert_eq!(
+            check("Télé­phone: ☎☎☎☎☎☎☎☎☎ +33 1 23 45 67 89"),
+            r#"phone-number="+33 1 23 45 67 89""#
+        );
     }
 
     #[test]
