@@ -5,6 +5,7 @@ mod golden;
 mod leaks;
 mod misp;
 mod oracle;
+mod properties;
 
 use std::path::{Path, PathBuf};
 
