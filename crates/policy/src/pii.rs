@@ -441,7 +441,7 @@ mod tests {
     #[test]
     fn non_ascii_before_a_number_is_fine() {
         assert_eq!(
-            check("Télé­phone: ☎☎☎☎☎☎☎☎☎ +33 1 23 45 67 89"),
+            check("Télé\u{AD}phone: ☎☎☎☎☎☎☎☎☎ +33 1 23 45 67 89"),
             r#"phone-number="+33 1 23 45 67 89""#
         );
     }
