@@ -13,7 +13,7 @@ address inside a CIDR block. Another 0.1% are traps that only a substring matche
 (`x<indicator>` names). Everything comes from a seeded splitmix64 generator, so a given
 scale always produces the same bytes.
 
-Usage: generate.py OUT [--scale small|bench] [--lines N] [--seed S]
+Usage: generate.py OUT [--scale small|medium|bench] [--lines N] [--seed S]
 """
 import argparse
 import json
@@ -23,6 +23,7 @@ M = (1 << 64) - 1
 SCALES = {
     # domains, ipv4, cidrs, ipv6, urls, hashes, log lines per file
     "small": (300, 300, 30, 20, 20, 20, 20_000),
+    "medium": (100_000, 100_000, 10_000, 1_000, 1_000, 1_000, 1_000_000),
     "bench": (1_000_000, 1_000_000, 100_000, 10_000, 10_000, 10_000, 1_000_000),
 }
 HIT_PPM = 1000

@@ -12,7 +12,8 @@ fuzz_target!(|data: &[u8]| {
     let mut indicators = Vec::new();
     for line in text.lines() {
         if let Ok(indicator) = Indicator::parse(line) {
-            let again = Indicator::parse_as(indicator.kind(), indicator.value()).expect("a normalised value parses");
+            let again = Indicator::parse_as(indicator.kind(), indicator.value())
+                .expect("a normalised value parses");
             assert_eq!(again.value(), indicator.value());
             indicators.push(indicator);
         }
