@@ -61,9 +61,11 @@ pub(crate) fn normalize(text: &str) -> Result<String, &'static str> {
 /// Whether `text` looks like a domain name rather than some other word: at least two labels and a
 /// top-level label that is not all digits.
 pub(crate) fn looks_like_domain(name: &str) -> bool {
-    if normalize(name).is_err() {
-        return false;
-    }
+    normalize(name).is_ok_and(|name| looks_like_normalized(&name))
+}
+
+/// [`looks_like_domain`] for a name already normalised.
+pub(crate) fn looks_like_normalized(name: &str) -> bool {
     match name.rsplit_once('.') {
         Some((_, tld)) => !tld.is_empty() && !tld.bytes().all(|b| b.is_ascii_digit()),
         None => false,

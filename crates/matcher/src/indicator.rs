@@ -152,7 +152,13 @@ impl Indicator {
                 return Err(Error::indicator(text, "not a recognised indicator"));
             }
             return Indicator::parse_as(Kind::Url, &format!("http://{value}"));
-        } else if domain::looks_like_domain(value.trim_end_matches('.')) || !value.is_ascii() {
+        } else if let Ok(name) = domain::normalize(value) {
+            // Normalised once here, not again in `parse_as`.
+            if !domain::looks_like_normalized(&name) && value.is_ascii() {
+                return Err(Error::indicator(text, "not a recognised indicator"));
+            }
+            return Ok(Indicator { kind: Kind::Domain, value: name, id: None });
+        } else if !value.is_ascii() {
             Kind::Domain
         } else {
             return Err(Error::indicator(text, "not a recognised indicator"));
