@@ -32,8 +32,18 @@ impl DataDir {
             .with_context(|| format!("cannot open the store in {}", self.path.display()))?;
         let ledger =
             store::Ledger::open(&self.path).context("cannot open the disclosure ledger")?;
-        Node::new(Arc::new(store), Arc::new(ledger), service::Options::default())
-            .context("cannot start the node")
+        let policy_file = self.path.join("policy.toml");
+        let policy = match std::fs::read_to_string(&policy_file) {
+            Ok(text) => service::PolicyConfig::parse(&policy_file.display().to_string(), &text)?,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => service::PolicyConfig::default(),
+            Err(e) => {
+                return Err(e).with_context(|| format!("cannot read {}", policy_file.display()));
+            }
+        };
+        let options = service::Options { policy, ..service::Options::default() };
+        let node = Node::new(Arc::new(store), Arc::new(ledger), options)
+            .context("cannot start the node")?;
+        Ok(node.with_federation(Arc::new(self.federation()?)))
     }
 }
 

@@ -5,7 +5,7 @@ use crate::{Error, Node};
 
 /// The bootstrap administrator's user name.
 pub const ADMIN_USER: &str = "admin";
-/// The organisation that runs the node.
+/// The organisation that runs the node when `DATA/policy.toml` names no holder.
 pub const NODE_ORG: &str = "node-operator";
 
 /// What `bootstrap` did.
@@ -39,9 +39,11 @@ pub fn bootstrap(
         }
         return Ok(Bootstrap::AlreadyDone);
     }
-    let org = match store.org_by_name(NODE_ORG)? {
+    // The node's own organisation: the policy's holder (`DATA/policy.toml`), `node-operator` by default.
+    let holder = node.options().policy.holder.clone();
+    let org = match store.org_by_name(&holder)? {
         Some(org) => org.id,
-        None => store.add_org(NODE_ORG, jurisdiction, &[])?,
+        None => store.add_org(&holder, jurisdiction, &[])?,
     };
     store.add_user(ADMIN_USER, org, true)?;
     match given_token {

@@ -95,9 +95,15 @@ pub fn load(node: &Node) -> Result<Option<DemoSummary>, Error> {
                 .grant(&collection, store::Grant { grantee, can_read: *read, can_write: *write })?;
         }
     }
+    // Each organisation's objects are submitted by its demo user, who is thereby the named
+    // recipient of its TLP:RED content.
     let provenance = |org: &str| -> Result<store::Provenance, Error> {
+        let user = ORGS
+            .iter()
+            .find(|o| o.name == org)
+            .and_then(|o| store.user_by_name(o.user).ok().flatten());
         Ok(store::Provenance {
-            user: None,
+            user: user.map(|u| u.id),
             org: Some(store.org_by_name(org)?.ok_or(Error::NotFound)?.id),
             peer: None,
             channel: "demo".into(),

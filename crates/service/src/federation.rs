@@ -63,7 +63,7 @@ fn local_collection(node: &Node, peer: &Peer, remote: &taxii::Collection) -> Res
         &format!("{} (from {})", remote.title, peer.name),
         None,
     )?;
-    if let Some(org) = node.store().org_by_name(crate::admin::NODE_ORG)? {
+    if let Some(org) = node.store().org_by_name(&node.options().policy.holder)? {
         node.store().grant(
             &id,
             store::Grant { grantee: store::Grantee::Org(org.id), can_read: true, can_write: false },
@@ -242,6 +242,10 @@ pub fn push(
         org: partner.clone(),
         scope: store::TokenScope::Read,
     };
+    let agreement = agreement_of(peer)?;
+    let sharing = node.sharing()?;
+    let audience =
+        sharing::Audience::Partner { node: &peer.name, org: &partner, agreement: &agreement };
     let mut report = SyncReport::default();
     for info in node.store().collections()? {
         if !sharing::access(&principal, &info).read {
@@ -262,34 +266,49 @@ pub fn push(
             };
             let page = node.store().query(&info.id, &query)?;
             let Some(last) = page.items.last().map(|v| v.date_added_micros) else { break };
-            let mut batch = Vec::new();
+            let mut batch: Vec<(String, String, String, Option<String>)> = Vec::new();
             for version in &page.items {
                 if version.source_org == Some(partner.id) {
                     continue;
                 }
-                if !sharing::disclose(&principal, version) {
-                    report.withheld += 1;
-                    continue;
+                match sharing.disclose(&audience, version) {
+                    sharing::Disclosure::Share { json, rule, transform } => {
+                        tracing::debug!(peer = %peer.name, object = %version.id, %rule, transform = transform.as_deref().unwrap_or("none"), "Pushing.");
+                        batch.push((
+                            version.id.clone(),
+                            version.version.clone(),
+                            json.into_owned(),
+                            Some(rule)
+                                .into_iter()
+                                .chain(transform)
+                                .collect::<Vec<_>>()
+                                .join("; ")
+                                .into(),
+                        ))
+                    }
+                    sharing::Disclosure::Withhold(reason) => {
+                        tracing::debug!(peer = %peer.name, object = %version.id, %reason, "Withheld from push.");
+                        report.withheld += 1;
+                    }
                 }
-                batch.push(version);
             }
             if !batch.is_empty() {
                 let disclosures: Vec<store::Disclosure> = batch
                     .iter()
-                    .map(|v| store::Disclosure {
+                    .map(|(id, version, _, rule)| store::Disclosure {
                         recipient: format!("peer:{}", peer.name),
                         org: Some(partner.name.clone()),
-                        object_id: v.id.clone(),
-                        version: v.version.clone(),
+                        object_id: id.clone(),
+                        version: version.clone(),
                         channel: "push".into(),
-                        rule: sharing::rule(&principal, v).into(),
+                        rule: rule.clone().unwrap_or_default(),
                         transform: None,
                     })
                     .collect();
                 node.ledger().append(&disclosures, now_micros())?;
                 let raws: Vec<Box<RawValue>> = batch
-                    .iter()
-                    .filter_map(|v| RawValue::from_string(v.json.clone()).ok())
+                    .into_iter()
+                    .filter_map(|(_, _, json, _)| RawValue::from_string(json).ok())
                     .collect();
                 let refs: Vec<&RawValue> = raws.iter().map(AsRef::as_ref).collect();
                 let status = client.add_objects(target, &refs).map_err(remote)?;
@@ -310,6 +329,15 @@ fn now_micros() -> i64 {
     std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
         .map_or(0, |d| i64::try_from(d.as_micros()).unwrap_or(i64::MAX))
+}
+
+/// The peer's agreement, parsed.
+///
+/// # Errors
+/// `Invalid` naming the peer and the problem.
+pub fn agreement_of(peer: &Peer) -> Result<policy::Agreement, Error> {
+    policy::Agreement::from_toml(&format!("agreement of peer `{}`", peer.name), &peer.agreement)
+        .map_err(|e| Error::Invalid(e.to_string()))
 }
 
 /// Pulls from the peer, then pushes to it if it has a push target.

@@ -22,10 +22,12 @@ pub mod demo;
 mod error;
 pub mod federation;
 mod node;
+mod policy_config;
 pub mod sharing;
 
 pub use error::Error;
 pub use node::{ImportReport, Node, ObjectPage, Options};
+pub use policy_config::{OrgDeclarations, PolicyConfig};
 pub use store::micros_to_timestamp;
 
 /// An authenticated caller: a user of an organisation, through a token of some scope.

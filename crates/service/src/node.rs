@@ -26,6 +26,8 @@ pub struct Options {
     pub default_page: usize,
     /// The largest page served, whatever `limit` asks.
     pub max_page: usize,
+    /// The node's sharing policy settings (`DATA/policy.toml`).
+    pub policy: crate::PolicyConfig,
 }
 
 impl Options {
@@ -45,6 +47,7 @@ impl Default for Options {
             max_content_length: Self::DEFAULT_MAX_CONTENT_LENGTH,
             default_page: Self::DEFAULT_PAGE,
             max_page: Self::MAX_PAGE,
+            policy: crate::PolicyConfig::default(),
         }
     }
 }
@@ -58,6 +61,8 @@ pub struct ObjectPage {
     pub more: bool,
     /// The token for the next page.
     pub next: Option<String>,
+    /// For each item, the rule that let it go and the transform applied (for the ledger).
+    rules: Vec<(String, Option<String>)>,
 }
 
 impl ObjectPage {
@@ -73,6 +78,7 @@ impl ObjectPage {
 pub struct Node {
     store: Arc<dyn Store>,
     ledger: Arc<store::Ledger>,
+    federation: Option<Arc<store::Federation>>,
     options: Options,
     cursors: Cursors,
 }
@@ -102,7 +108,27 @@ impl Node {
         options: Options,
     ) -> Result<Self, Error> {
         let cursors = Cursors::new(store.secret("next-token")?);
-        Ok(Self { store, ledger, options, cursors })
+        Ok(Self { store, ledger, federation: None, options, cursors })
+    }
+
+    /// Lets the node recognise partner nodes' accounts: a principal whose organisation is a
+    /// configured peer's is served as that partner, under its agreement.
+    #[must_use]
+    pub fn with_federation(mut self, federation: Arc<store::Federation>) -> Self {
+        self.federation = Some(federation);
+        self
+    }
+
+    /// The configured peer run by `org`, with its agreement, if any.
+    fn partner(&self, org: &str) -> Result<Option<(store::Peer, policy::Agreement)>, Error> {
+        let Some(federation) = &self.federation else { return Ok(None) };
+        match federation.peers()?.into_iter().find(|p| p.org == org) {
+            Some(peer) => {
+                let agreement = crate::federation::agreement_of(&peer)?;
+                Ok(Some((peer, agreement)))
+            }
+            None => Ok(None),
+        }
     }
 
     /// The disclosure ledger.
@@ -116,14 +142,15 @@ impl Node {
         let disclosures: Vec<store::Disclosure> = page
             .items
             .iter()
-            .map(|v| store::Disclosure {
+            .zip(&page.rules)
+            .map(|(v, (rule, transform))| store::Disclosure {
                 recipient: format!("user:{}", principal.user.name),
                 org: Some(principal.org.name.clone()),
                 object_id: v.id.clone(),
                 version: v.version.clone(),
                 channel: "taxii".into(),
-                rule: sharing::rule(principal, v).into(),
-                transform: None,
+                rule: rule.clone(),
+                transform: transform.clone(),
             })
             .collect();
         self.ledger.append(&disclosures, now_micros())?;
@@ -344,13 +371,35 @@ impl Node {
     ) -> Result<ObjectPage, Error> {
         let mut query = query.clone();
         let wanted = query.limit;
+        let sharing = self.sharing()?;
+        let partner = self.partner(&principal.org.name)?;
+        let audience = match &partner {
+            Some((peer, agreement)) => {
+                sharing::Audience::Partner { node: &peer.name, org: &principal.org, agreement }
+            }
+            None => sharing::Audience::User(principal),
+        };
         let mut items = Vec::with_capacity(wanted.min(1024));
+        let mut rules = Vec::with_capacity(wanted.min(1024));
         let (more, last_examined) = loop {
             query.limit = wanted - items.len();
             let page = self.store.query(&info.id, &query)?;
             let last = page.items.last().map(|v| v.date_added_micros);
             let examined = page.items.len();
-            items.extend(page.items.into_iter().filter(|v| sharing::disclose(principal, v)));
+            for mut version in page.items {
+                match sharing.disclose(&audience, &version) {
+                    sharing::Disclosure::Share { json, rule, transform } => {
+                        if let std::borrow::Cow::Owned(redacted) = json {
+                            version.json = redacted;
+                        }
+                        rules.push((rule, transform));
+                        items.push(version);
+                    }
+                    sharing::Disclosure::Withhold(reason) => {
+                        tracing::debug!(user = %principal.user.name, object = %version.id, %reason, "Withheld.");
+                    }
+                }
+            }
             match last {
                 Some(last) if page.more && items.len() < wanted && examined > 0 => {
                     query.after_micros = last
@@ -360,7 +409,19 @@ impl Node {
         };
         let next =
             if more { last_examined.map(|last| self.cursors.mint(context, last)) } else { None };
-        Ok(ObjectPage { items, more, next })
+        Ok(ObjectPage { items, more, next, rules })
+    }
+
+    /// The sharing decision for one request, with the node's current organisations and policy.
+    ///
+    /// # Errors
+    /// Store failures.
+    pub fn sharing(&self) -> Result<sharing::Sharing, Error> {
+        Ok(sharing::Sharing::new(
+            self.store.as_ref(),
+            &self.options.policy,
+            self.store.secret("pseudonyms")?,
+        )?)
     }
 
     /// Objects of a collection (§5.3 GET objects), latest versions by default.
@@ -487,8 +548,12 @@ impl Node {
         query.limit = usize::MAX / 2;
         // Check every target before touching any (all or nothing, SECURITY.md rule 2).
         let targets = self.store.query(&info.id, &query)?.items;
-        let visible: Vec<&StoredVersion> =
-            targets.iter().filter(|v| sharing::disclose(principal, v)).collect();
+        let sharing = self.sharing()?;
+        let audience = sharing::Audience::User(principal);
+        let visible: Vec<&StoredVersion> = targets
+            .iter()
+            .filter(|v| matches!(sharing.disclose(&audience, v), sharing::Disclosure::Share { .. }))
+            .collect();
         if visible.is_empty() {
             return Err(Error::NotFound);
         }

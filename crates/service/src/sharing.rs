@@ -1,13 +1,20 @@
 //! The one disclosure decision every read path goes through (SECURITY.md rule 1).
 //!
-//! It enforces collection grants — what a principal may see and do in a collection, with
-//! collections they may not see reported exactly like collections that do not exist — and the
-//! per-object decision `disclose`, which every object that leaves the node passes through. Today
-//! `disclose` keeps TLP:RED objects (TLP 1.0 or 2.0 ids, all-of semantics) within the
-//! organisation that submitted them; the sharing-policy engine (TLP per hop, partner agreements,
-//! PII minimisation) replaces its body without touching the callers.
+//! Two layers. Collection grants (`access`): what a principal may see and do in a collection;
+//! collections they may not see are indistinguishable from absent ones. Then, for every object
+//! version that would leave, the sharing-policy engine (`policy::decide`): TLP 2.0 re-evaluated
+//! for this hop, partner agreements, granular markings, personal-data minimisation. Its outcome is
+//! shared as stored, shared redacted, or withheld; the rule is returned for the ledger.
+//!
+//! Whose hop it is: an object a local organisation submitted is that organisation's to share
+//! (it chose the collection's audience: it is the TLP *source*); an object pulled from a peer is
+//! held by this node's organisation (the *holder*), which received it from the peer's
+//! organisation and may pass it on only as TLP allows a recipient to.
 
-use crate::Principal;
+use std::borrow::Cow;
+use std::collections::{BTreeMap, BTreeSet};
+
+use crate::{Principal, policy_config::PolicyConfig};
 
 /// What a principal may do in a collection.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -26,7 +33,8 @@ impl Access {
 }
 
 /// The access `principal` has to `collection`: the union of the grants to its user and its
-/// organisation, limited by the token's scope. Node administrators may read and write everything.
+/// organisation, limited by the token's scope. Node administrators may read and write every
+/// collection (what they then see of each object is still decided per object).
 pub fn access(principal: &Principal, collection: &store::CollectionInfo) -> Access {
     let mut access = Access::default();
     if principal.user.is_admin {
@@ -48,32 +56,192 @@ pub fn access(principal: &Principal, collection: &store::CollectionInfo) -> Acce
     access
 }
 
-/// Whether one stored object version may be disclosed to `principal` (who already has read
-/// access to the collection holding it).
-pub fn disclose(principal: &Principal, version: &store::StoredVersion) -> bool {
-    // TLP:RED names its recipients; a collection grant does not, so RED stays with the
-    // organisation that submitted it (and the node's administrators).
-    if principal.user.is_admin || version.source_org == Some(principal.org.id) {
-        return true;
-    }
-    !version.markings.as_deref().is_some_and(is_red)
+/// Who receives: a user of this node, or a partner node under an agreement.
+#[derive(Debug, Clone)]
+pub enum Audience<'a> {
+    /// A user (TAXII reads).
+    User(&'a Principal),
+    /// A partner node (push), bound to an organisation and an agreement.
+    Partner {
+        /// The peer's name.
+        node: &'a str,
+        /// The partner organisation.
+        org: &'a store::Org,
+        /// The agreement.
+        agreement: &'a policy::Agreement,
+    },
 }
 
-/// The rule under which `disclose` let `version` go to `principal`, for the ledger.
-pub fn rule(principal: &Principal, version: &store::StoredVersion) -> &'static str {
-    if version.source_org == Some(principal.org.id) {
-        "own organisation's object"
-    } else if principal.user.is_admin {
-        "node administrator"
-    } else {
-        "collection read grant; not TLP:RED"
+/// The outcome for one object version.
+#[derive(Debug, Clone)]
+pub enum Disclosure<'v> {
+    /// Share this JSON (as stored, or redacted).
+    Share {
+        /// The JSON to send.
+        json: Cow<'v, str>,
+        /// The rule that allowed it, for the ledger.
+        rule: String,
+        /// The redactions applied, if any, for the ledger.
+        transform: Option<String>,
+    },
+    /// Withhold it.
+    Withhold(String),
+}
+
+/// The sharing decision for one request: the node's policy as of now.
+pub struct Sharing {
+    base: policy::Policy,
+    orgs: BTreeMap<store::OrgId, store::Org>,
+    users: BTreeMap<store::UserId, String>,
+    now: stix::Timestamp,
+    key: Vec<u8>,
+}
+
+impl std::fmt::Debug for Sharing {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Sharing").field("holder", &self.base.holder).finish()
     }
 }
 
-/// Whether `object_marking_refs` (as JSON text) holds a TLP:RED marking, TLP 2.0 or 1.0.
-fn is_red(markings: &str) -> bool {
-    serde_json::from_str::<Vec<String>>(markings)
-        .map(|refs| refs.iter().any(|id| stix::Tlp::from_marking_id(id) == Some(stix::Tlp::Red)))
-        // Markings that cannot be read are treated as the most restrictive.
-        .unwrap_or(true)
+impl Sharing {
+    /// The policy for this request, from the store's organisations and the node's policy file.
+    ///
+    /// # Errors
+    /// Store failures.
+    pub fn new(
+        store: &dyn store::Store,
+        config: &PolicyConfig,
+        key: Vec<u8>,
+    ) -> Result<Self, store::Error> {
+        let orgs: BTreeMap<store::OrgId, store::Org> =
+            store.orgs()?.into_iter().map(|o| (o.id, o)).collect();
+        let users = store.users()?.into_iter().map(|u| (u.id, u.name)).collect();
+        let mut directory = policy::Directory::new();
+        for org in orgs.values() {
+            let mut entry = policy::Organisation::new(org.name.as_str(), &org.jurisdiction);
+            entry.sectors = org.sectors.iter().cloned().collect();
+            if let Some(declared) = config.orgs.get(&org.name) {
+                entry.clients =
+                    declared.clients.iter().map(|c| policy::OrgId::new(c.as_str())).collect();
+                entry.communities = declared.communities.iter().cloned().collect();
+                entry.internal_ranges = declared.internal_ranges.clone();
+            }
+            directory.insert(entry);
+        }
+        let mut base = policy::Policy::new(policy::OrgId::new(config.holder.as_str()), directory);
+        base.unmarked = config.unmarked;
+        base.known_markings = statement_markings(store)?;
+        base.known_markings.extend(config.markings.clone());
+        Ok(Self { base, orgs, users, now: stix::Timestamp::now(), key })
+    }
+
+    fn org_name(&self, id: Option<store::OrgId>) -> Option<&str> {
+        id.and_then(|id| self.orgs.get(&id)).map(|o| o.name.as_str())
+    }
+
+    /// Decides whether `version` may go to `audience`, and in what form.
+    pub fn disclose<'v>(
+        &self,
+        audience: &Audience<'_>,
+        version: &'v store::StoredVersion,
+    ) -> Disclosure<'v> {
+        let Ok(value) = serde_json::from_str::<serde_json::Value>(&version.json) else {
+            return Disclosure::Withhold("the stored object cannot be read".into());
+        };
+        let Ok(object) = stix::Object::from_value(value) else {
+            return Disclosure::Withhold("the stored object is not a STIX object".into());
+        };
+        let source = self.org_name(version.source_org).unwrap_or(self.base.holder.as_str());
+        // Whose hop: a local submitter shares its own objects; pulled objects are the holder's.
+        let (holder_override, mut provenance) = match &version.source_peer {
+            Some(_) => (
+                None,
+                policy::Provenance::received(
+                    &policy::OrgId::new(source),
+                    &policy::OrgId::new(source),
+                ),
+            ),
+            None => {
+                let source_id = policy::OrgId::new(source);
+                (Some(source_id.clone()), policy::Provenance::local(&source_id))
+            }
+        };
+        if let Some(user) = version.source_user.and_then(|u| self.users.get(&u)) {
+            provenance.named_users = BTreeSet::from([policy::UserId::new(user.as_str())]);
+        }
+        let policy_for_hop;
+        let policy = match holder_override {
+            Some(holder) if holder != self.base.holder => {
+                let mut p = self.base.clone();
+                p.holder = holder;
+                policy_for_hop = p;
+                &policy_for_hop
+            }
+            _ => &self.base,
+        };
+        let (user_id, org_id, recipient_key);
+        let recipient = match audience {
+            Audience::User(principal) => {
+                user_id = policy::UserId::new(principal.user.name.as_str());
+                org_id = policy::OrgId::new(principal.org.name.as_str());
+                recipient_key = principal.org.name.clone();
+                policy::Recipient::User { user: &user_id, org: &org_id }
+            }
+            Audience::Partner { node, org, agreement } => {
+                org_id = policy::OrgId::new(org.name.as_str());
+                recipient_key = org.name.clone();
+                policy::Recipient::Partner { node, org: &org_id, agreement }
+            }
+        };
+        let mut key = self.key.clone();
+        key.extend_from_slice(recipient_key.as_bytes());
+        let context = policy::Context::new(&provenance, &self.now, &key);
+        match policy::decide(&object, &recipient, policy, &context) {
+            policy::Decision::Share => Disclosure::Share {
+                json: Cow::Borrowed(&version.json),
+                rule: "shared under TLP and grants".into(),
+                transform: None,
+            },
+            policy::Decision::ShareRedacted(redactions) => {
+                let redacted = policy::redact(&object, &redactions);
+                match serde_json::to_string(&redacted) {
+                    Ok(json) => Disclosure::Share {
+                        json: Cow::Owned(json),
+                        rule: "shared redacted under TLP, agreement and PII rules".into(),
+                        transform: Some(format!("{} redactions", redactions.edits().len())),
+                    },
+                    Err(e) => Disclosure::Withhold(format!("redaction failed: {e}")),
+                }
+            }
+            policy::Decision::Withhold(reason) => Disclosure::Withhold(reason.to_string()),
+        }
+    }
+}
+
+/// Statement marking definitions (copyright, terms of use) stored in the node: they restrict
+/// nothing, so objects carrying them are not treated as having an unknown marking.
+fn statement_markings(
+    store: &dyn store::Store,
+) -> Result<BTreeMap<String, policy::MarkingMeaning>, store::Error> {
+    let mut out = BTreeMap::new();
+    for collection in store.collections()? {
+        let query = store::Query {
+            after_micros: 0,
+            limit: 10_000,
+            ids: Vec::new(),
+            types: vec!["marking-definition".into()],
+            versions: vec![store::VersionSelect::All],
+            spec_versions: Vec::new(),
+        };
+        for version in store.query(&collection.id, &query)?.items {
+            let Ok(value) = serde_json::from_str::<serde_json::Value>(&version.json) else {
+                continue;
+            };
+            if value.get("definition_type").and_then(serde_json::Value::as_str) == Some("statement")
+            {
+                out.insert(version.id, policy::MarkingMeaning::Statement);
+            }
+        }
+    }
+    Ok(out)
 }

@@ -217,6 +217,10 @@ pub struct StoredVersion {
     pub source_org: Option<OrgId>,
     /// The object's `object_marking_refs`, as JSON text, if any.
     pub markings: Option<String>,
+    /// The peer node it was pulled from, if it arrived by federation.
+    pub source_peer: Option<String>,
+    /// The user who submitted it, if it arrived through an account of this node.
+    pub source_user: Option<UserId>,
 }
 
 /// One page of a query.

@@ -514,7 +514,7 @@ impl Store for SqliteStore {
             let (filter, mut args) = where_clause(collection, query);
             let source = source(query);
             let sql = format!(
-                "SELECT c.seq, o.id, o.version, o.json, o.type, o.spec_version, o.source_org, o.markings FROM {source}
+                "SELECT c.seq, o.id, o.version, o.json, o.type, o.spec_version, o.source_org, o.markings, o.source_peer, o.source_user FROM {source}
                  JOIN objects o ON o.rowid = c.object_rowid WHERE {filter} ORDER BY c.seq LIMIT ?"
             );
             args.push(Arg::Int(i64::try_from(query.limit.saturating_add(1)).unwrap_or(i64::MAX)));
@@ -532,6 +532,8 @@ impl Store for SqliteStore {
                         spec_version: r.get(5)?,
                         source_org: r.get(6)?,
                         markings: r.get(7)?,
+                        source_peer: r.get(8)?,
+                        source_user: r.get(9)?,
                     })
                 })?
                 .collect::<Result<Vec<_>, _>>()?;
