@@ -1,13 +1,120 @@
-//! Criterion benchmarks: parsing, evaluating one pattern, and `PatternSet` lookups.
+//! Criterion benchmarks: parsing, and `PatternSet` throughput as the number of patterns grows.
+//!
+//! `pattern_set/N` matches the same deterministic stream of observations against sets of
+//! N = 1k, 10k and 100k indicator patterns; throughput is in observations per second. With
+//! indexed patterns (`=`/`IN` on plain paths), the cost per observation depends on the
+//! candidates it hits, not on N. `pattern_set_mixed/N` makes one pattern in ten non-indexed
+//! (`LIKE`, `ISSUBSET`), which are evaluated whenever their object type occurs, so that part
+//! grows with N.
 #![allow(missing_docs)] // `criterion_group!` generates undocumented public functions.
 
-use criterion::{Criterion, criterion_group, criterion_main};
+use std::time::Duration;
+
+use criterion::{BenchmarkId, Criterion, Throughput, criterion_group, criterion_main};
 use meridian_pattern as pattern;
+use serde_json::{Value, json};
 
 fn parse(c: &mut Criterion) {
     let text = "[file:hashes.'SHA-256' = 'aec070645fe53ee3b3763059376134f058cc337247c978add178b6ccdfb0019f' AND file:name LIKE '%.exe'] FOLLOWEDBY [network-traffic:dst_ref.value ISSUBSET '198.51.100.0/24'] WITHIN 300 SECONDS";
     c.bench_function("parse", |b| b.iter(|| pattern::parse(std::hint::black_box(text))));
 }
 
-criterion_group!(benches, parse);
+/// A deterministic pseudo-random sequence (SplitMix64).
+struct Rng(u64);
+
+impl Rng {
+    fn next(&mut self) -> u64 {
+        self.0 = self.0.wrapping_add(0x9e37_79b9_7f4a_7c15);
+        let mut z = self.0;
+        z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
+        z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
+        z ^ (z >> 31)
+    }
+}
+
+fn ip(k: u64) -> String {
+    format!("10.{}.{}.{}", (k >> 16) & 255, (k >> 8) & 255, k & 255)
+}
+
+fn sha256(k: u64) -> String {
+    format!("{:064x}", u128::from(k).wrapping_mul(0x9e37_79b9_7f4a_7c15_f39c_c060_5ced_c835))
+}
+
+/// Indicator pattern `k`: an IP, a domain, a hash or a URL, like a real feed; with `mixed`,
+/// every tenth is a `LIKE` or `ISSUBSET` comparison instead.
+fn indicator(k: u64, mixed: bool) -> String {
+    if mixed && k % 10 == 9 {
+        return if k % 20 == 9 {
+            format!("[url:value LIKE 'http://h{k}.example/%']")
+        } else {
+            format!("[ipv4-addr:value ISSUBSET '{}/32']", ip(k))
+        };
+    }
+    match k % 4 {
+        0 => format!("[ipv4-addr:value = '{}']", ip(k)),
+        1 => format!("[domain-name:value = 'd{k}.example']"),
+        2 => format!("[file:hashes.'SHA-256' = '{}']", sha256(k)),
+        _ => {
+            format!("[url:value = 'http://h{k}.example/x' OR url:value = 'https://h{k}.example/x']")
+        }
+    }
+}
+
+/// Observation `k`: one SCO whose value hits one of the first `hit_range` patterns one time in
+/// ten, and nothing otherwise.
+fn observation(rng: &mut Rng, hit_range: u64) -> Value {
+    let r = rng.next();
+    let k = if r.is_multiple_of(10) { (r >> 8) % hit_range } else { 1 << 40 | (r >> 8) };
+    let object = match k % 4 {
+        0 => json!({"type": "ipv4-addr", "value": ip(k)}),
+        1 => json!({"type": "domain-name", "value": format!("d{k}.example")}),
+        2 => json!({"type": "file", "name": "a.exe", "hashes": {"SHA-256": sha256(k)}}),
+        _ => json!({"type": "url", "value": format!("http://h{k}.example/x")}),
+    };
+    json!({"type": "observed-data", "id": format!("observed-data--{k}"),
+        "first_observed": "2024-01-01T00:00:00Z", "last_observed": "2024-01-01T00:00:00Z",
+        "number_observed": 1, "objects": {"0": object}})
+}
+
+fn pattern_set(c: &mut Criterion) {
+    const OBSERVATIONS: usize = 10_000;
+    for mixed in [false, true] {
+        let mut group = c.benchmark_group(if mixed { "pattern_set_mixed" } else { "pattern_set" });
+        group.sample_size(10).measurement_time(Duration::from_secs(5));
+        group.throughput(Throughput::Elements(OBSERVATIONS as u64));
+        for n in [1_000u64, 10_000, 100_000] {
+            let texts: Vec<String> = (0..n).map(|k| indicator(k, mixed)).collect();
+            let trees: Vec<pattern::Pattern> = texts
+                .iter()
+                .map(|t| pattern::parse(t).expect("generated patterns are valid"))
+                .collect();
+            let set = pattern::PatternSet::new(&trees, pattern::Version::V2_1)
+                .expect("generated patterns compile");
+            // The same stream for every N: hits fall among the first 1k patterns.
+            let mut rng = Rng(42);
+            let data: Vec<Value> =
+                (0..OBSERVATIONS).map(|_| observation(&mut rng, 1_000)).collect();
+            let observations: Vec<_> = data
+                .iter()
+                .map(|d| pattern::Observations::from_json(&[d]).expect("generated data is valid"))
+                .collect();
+            group.bench_with_input(
+                BenchmarkId::from_parameter(n),
+                &observations,
+                |b, observations| {
+                    b.iter(|| {
+                        let mut hits = 0;
+                        for o in observations {
+                            hits += set.matches(o).0.len();
+                        }
+                        hits
+                    })
+                },
+            );
+        }
+        group.finish();
+    }
+}
+
+criterion_group!(benches, parse, pattern_set);
 criterion_main!(benches);
