@@ -81,6 +81,8 @@ pub struct Node {
     federation: Option<Arc<store::Federation>>,
     options: Options,
     cursors: Cursors,
+    /// The node's secret for per-recipient pseudonyms (read once: it never changes).
+    pseudonym_secret: Vec<u8>,
 }
 
 impl std::fmt::Debug for Node {
@@ -108,7 +110,8 @@ impl Node {
         options: Options,
     ) -> Result<Self, Error> {
         let cursors = Cursors::new(store.secret("next-token")?);
-        Ok(Self { store, ledger, federation: None, options, cursors })
+        let pseudonym_secret = store.secret("pseudonyms")?;
+        Ok(Self { store, ledger, federation: None, options, cursors, pseudonym_secret })
     }
 
     /// Lets the node recognise partner nodes' accounts: a principal whose organisation is a
@@ -420,7 +423,7 @@ impl Node {
         Ok(sharing::Sharing::new(
             self.store.as_ref(),
             &self.options.policy,
-            self.store.secret("pseudonyms")?,
+            self.pseudonym_secret.clone(),
         )?)
     }
 
