@@ -164,21 +164,20 @@ impl ImportArgs {
             Format::Auto => detect(path)?,
             other => other,
         };
-        if format == Format::MispFeed {
-            return import_feed(path, now);
-        }
-        let text = read(path)?;
+        let json = |path: &Path| -> anyhow::Result<serde_json::Value> {
+            Ok(serde_json::from_str(&read(path)?).map_err(formats::Error::from)?)
+        };
         Ok(match format {
-            Format::Text => formats::text::import_text(&text, text_options),
-            Format::Csv => formats::csv::import_csv(&text, mapping, text_options)?,
-            Format::Stix => {
-                formats::import_stix(serde_json::from_str(&text).map_err(formats::Error::from)?)?
-            }
+            Format::MispFeed => import_feed(path, now)?,
+            Format::Text => formats::text::import_text(&read(path)?, text_options),
+            Format::Csv => formats::csv::import_csv(&read(path)?, mapping, text_options)?,
+            Format::Stix => formats::import_stix(json(path)?)?,
             Format::Misp => {
-                let json = serde_json::from_str(&text).map_err(formats::Error::from)?;
-                formats::misp::import_misp(json, &formats::misp::MispImportOptions { now })?
+                formats::misp::import_misp(json(path)?, &formats::misp::MispImportOptions { now })?
             }
-            Format::Auto | Format::MispFeed => unreachable!("resolved above"),
+            Format::Auto => {
+                anyhow::bail!("cannot tell the format of {}; give --format", path.display())
+            }
         })
     }
 }
