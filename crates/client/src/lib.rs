@@ -267,9 +267,10 @@ pub fn check_url(url: &str, outbound: Outbound) -> Result<(), Error> {
         return Err(refuse("the host resolves to no address"));
     }
     if !outbound.allow_private
-        && let Some(bad) = addresses.iter().find(|ip| is_special(ip)) {
-            return Err(refuse(&format!("{bad} is a loopback, private or link-local address")));
-        }
+        && let Some(bad) = addresses.iter().find(|ip| is_special(ip))
+    {
+        return Err(refuse(&format!("{bad} is a loopback, private or link-local address")));
+    }
     Ok(())
 }
 

@@ -237,8 +237,10 @@ pub fn corpus() -> Corpus {
     let email_id = stix_sco_id("email-addr", &email_value);
     b.record(&email_token, &email_id, "value", Tlp::Clear, true);
     b.record(&email_id, &email_id, "id", Tlp::Clear, true);
-    b.push(json!({"type": "email-addr", "spec_version": "2.1", "id": email_id, "value": email_value,
-        "object_marking_refs": clear}));
+    b.push(
+        json!({"type": "email-addr", "spec_version": "2.1", "id": email_id, "value": email_value,
+        "object_marking_refs": clear}),
+    );
 
     let login = b.token();
     let account = format!("user-account--{}", b.uuid());
@@ -287,5 +289,6 @@ fn stix_sco_id(object_type: &str, value: &str) -> String {
     let mut map = serde_json::Map::new();
     map.insert("type".into(), Value::String(object_type.into()));
     map.insert("value".into(), Value::String(value.into()));
-    stix::scoid::deterministic_id(object_type, &map).map_or_else(String::new, |id| id.as_str().to_owned())
+    stix::scoid::deterministic_id(object_type, &map)
+        .map_or_else(String::new, |id| id.as_str().to_owned())
 }
