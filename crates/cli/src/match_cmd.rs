@@ -23,8 +23,8 @@ const SHOWN_REJECTS: usize = 10;
 #[derive(Debug, Args)]
 pub(crate) struct MatchArgs {
     /// Indicator source: a file of plain values (one per line, defanged forms accepted), a STIX
-    /// bundle, a MISP event or feed, a CSV file with a `value` column, or a saved index. Repeat to
-    /// combine sources. (`store`, the node's own indicators, needs the node's store.)
+    /// bundle, a MISP event or feed, a CSV file with a `value` column, a saved index, or `store`:
+    /// the node's indicators that `--user` may use (needs `--data`). Repeat to combine sources.
     #[arg(short = 'i', long = "indicators", value_name = "SOURCE", required = true)]
     indicators: Vec<PathBuf>,
     /// A MISP warninglist (JSON). Indicators on it are flagged and their hits suppressed.
@@ -73,6 +73,16 @@ pub(crate) struct MatchArgs {
     /// Save the compiled indicators as an index that `-i` loads instantly.
     #[arg(long, value_name = "FILE")]
     save_index: Option<PathBuf>,
+    /// The node's data directory, for `-i store` and `--store-sightings`.
+    #[arg(long = "data", env = "MERIDIAN_DATA", value_name = "DIR")]
+    data: Option<PathBuf>,
+    /// The node user on whose behalf indicators are read and sightings stored.
+    #[arg(long, value_name = "NAME")]
+    user: Option<String>,
+    /// Also store the sightings in this collection of the node (needs `--data` and `--user`),
+    /// so they flow back, under the sharing policy, to the partners that shared the indicators.
+    #[arg(long, value_name = "COLLECTION", requires = "sightings")]
+    store_sightings: Option<String>,
     /// Log files; `-` is standard input. Gzip and zstd files are decompressed.
     #[arg(value_name = "LOG")]
     logs: Vec<PathBuf>,
@@ -181,7 +191,28 @@ impl MatchArgs {
                 }
             }
         }
-        sink.finish(&total, markings, self.identity.as_ref())?;
+        let sightings = sink.finish(&total, markings, self.identity.as_ref())?;
+        if let (Some(collection), Some(objects)) = (&self.store_sightings, sightings) {
+            let (node, principal) = self.node_user("--store-sightings")?;
+            let raws: Vec<String> =
+                objects.iter().map(|o| serde_json::to_string(o)).collect::<Result<_, _>>()?;
+            let report = node
+                .add_as(&principal, collection, &raws, "match")
+                .with_context(|| format!("cannot store the sightings in `{collection}`"))?;
+            eprintln!(
+                "meridian: stored {} sightings in `{collection}` ({} already there, {} refused)",
+                report.added,
+                report.unchanged,
+                report.rejected.len()
+            );
+            for rejected in &report.rejected {
+                eprintln!(
+                    "meridian: refused {}: {}",
+                    rejected.id,
+                    rejected.message.as_deref().unwrap_or("")
+                );
+            }
+        }
         if total.suppressed > 0 && mode != Mode::Stats {
             eprintln!(
                 "meridian: {} hits on warninglisted indicators suppressed (--no-warninglists shows them)",
@@ -195,6 +226,20 @@ impl MatchArgs {
         } else {
             ExitCode::from(1)
         })
+    }
+
+    /// The node in `--data` and the principal of `--user`.
+    fn node_user(&self, what: &str) -> anyhow::Result<(service::Node, service::Principal)> {
+        let data = self
+            .data
+            .as_ref()
+            .with_context(|| format!("{what} needs --data DIR (the node's data directory)"))?;
+        let user = self.user.as_ref().with_context(|| format!("{what} needs --user NAME"))?;
+        let node = crate::node_cmd::open_node(data)?;
+        let principal = node
+            .principal_for(user)
+            .with_context(|| format!("no user `{user}` in {}", data.display()))?;
+        Ok((node, principal))
     }
 
     /// Reads every source and warninglist and compiles them into one set. A single saved index
@@ -213,9 +258,23 @@ impl MatchArgs {
         let mut indexes = Vec::new();
         for path in &self.indicators {
             if path == Path::new("store") && !path.exists() {
-                bail!(
-                    "-i store: the node's store is not available yet; pass indicator files instead"
+                let (node, principal) = self.node_user("-i store")?;
+                let objects: Vec<serde_json::Value> = node
+                    .usable_indicators(&principal)
+                    .context("cannot read the node's indicators")?
+                    .iter()
+                    .filter_map(|json| serde_json::from_str(json).ok())
+                    .collect();
+                let bundle = json!({"type": "bundle", "id": stix::Identifier::random("bundle"), "objects": objects});
+                let loaded =
+                    matcher::source::stix_bundle(&bundle, &now).map_err(anyhow::Error::msg)?;
+                tracing::info!(
+                    source = "store",
+                    indicators = loaded.indicators.len(),
+                    "Loaded indicators."
                 );
+                all.extend(loaded);
+                continue;
             }
             match matcher::source::load(path, &now).context("cannot read the indicators")? {
                 Source::Index(set) => indexes.push(*set),
@@ -342,7 +401,8 @@ impl Output<'_> {
         total: &Summary,
         markings: Vec<stix::Identifier>,
         identity: Option<&stix::Identifier>,
-    ) -> anyhow::Result<()> {
+    ) -> anyhow::Result<Option<Vec<stix::Object>>> {
+        let mut sightings = None;
         match self.mode {
             Mode::Lines => {}
             Mode::Count => writeln!(self.out, "{}", total.hit_lines)?,
@@ -371,14 +431,17 @@ impl Output<'_> {
                         self.sightings.without_indicator
                     );
                 }
-                // FIXME(store): store the sightings in the node, marked per its default policy,
-                // so they flow back to the partners that shared the indicators; for now they
-                // are written out as a bundle.
-                serde_json::to_writer_pretty(&mut self.out, &matcher::sighting::bundle(objects))?;
+                // Written out as a bundle; `--store-sightings` also stores them in the node, where
+                // the sharing policy decides what flows back to the partners.
+                serde_json::to_writer_pretty(
+                    &mut self.out,
+                    &matcher::sighting::bundle(objects.clone()),
+                )?;
                 writeln!(self.out)?;
+                sightings = Some(objects);
             }
         }
         self.out.flush()?;
-        Ok(())
+        Ok(sightings)
     }
 }

@@ -47,6 +47,11 @@ impl DataDir {
     }
 }
 
+/// Opens the node in `path` (for other commands, e.g. `match -i store`).
+pub(crate) fn open_node(path: &std::path::Path) -> anyhow::Result<Node> {
+    DataDir { path: path.to_owned() }.open()
+}
+
 /// `meridian serve`.
 #[derive(Debug, Args)]
 pub(crate) struct ServeArgs {

@@ -683,6 +683,92 @@ impl Node {
         Ok(report)
     }
 
+    /// The principal for a user acting through the local command line (trusted: the operator
+    /// runs it on the data directory), with read-write scope.
+    ///
+    /// # Errors
+    /// `NotFound` for an unknown user.
+    pub fn principal_for(&self, user: &str) -> Result<Principal, Error> {
+        let user = self.store.user_by_name(user)?.ok_or(Error::NotFound)?;
+        let org = self.store.org(user.org)?.ok_or(Error::NotFound)?;
+        Ok(Principal { user, org, scope: store::TokenScope::ReadWrite })
+    }
+
+    /// The latest version of every indicator `principal` may use, as JSON, from every collection
+    /// it may read, each decided by the sharing rules and recorded in the ledger (channel `match`).
+    ///
+    /// # Errors
+    /// Store failures.
+    pub fn usable_indicators(&self, principal: &Principal) -> Result<Vec<String>, Error> {
+        let sharing = self.sharing()?;
+        let audience = sharing::Audience::User(principal);
+        let mut out = Vec::new();
+        let mut disclosures = Vec::new();
+        for info in self.store.collections()? {
+            if !sharing::access(principal, &info).read {
+                continue;
+            }
+            let mut query = store::Query {
+                after_micros: 0,
+                limit: self.options.max_page,
+                ids: Vec::new(),
+                types: vec!["indicator".into()],
+                versions: vec![VersionSelect::Last],
+                spec_versions: Vec::new(),
+            };
+            loop {
+                let page = self.store.query(&info.id, &query)?;
+                for version in &page.items {
+                    if let sharing::Disclosure::Share { json, rule, transform } =
+                        sharing.disclose(&audience, version)
+                    {
+                        disclosures.push(store::Disclosure {
+                            recipient: format!("user:{}", principal.user.name),
+                            org: Some(principal.org.name.clone()),
+                            object_id: version.id.clone(),
+                            version: version.version.clone(),
+                            channel: "match".into(),
+                            rule,
+                            transform: transform.clone(),
+                        });
+                        out.push(json.into_owned());
+                    }
+                }
+                match (page.more, page.items.last()) {
+                    (true, Some(last)) => query.after_micros = last.date_added_micros,
+                    _ => break,
+                }
+            }
+        }
+        self.ledger.append(&disclosures, now_micros())?;
+        Ok(out)
+    }
+
+    /// Adds objects to a collection as `principal` outside TAXII (e.g. sightings from
+    /// `meridian match`): the same write-access check, validation and versioning rules as a POST.
+    ///
+    /// # Errors
+    /// `NotFound` for an invisible collection, `Forbidden` without write access, store failures.
+    pub fn add_as(
+        &self,
+        principal: &Principal,
+        collection: &str,
+        raws: &[String],
+        channel: &str,
+    ) -> Result<ImportReport, Error> {
+        let (info, access) = self.collection_for(principal, collection)?;
+        if !access.write {
+            return Err(Error::Forbidden("you may not add objects to this collection".into()));
+        }
+        let provenance = store::Provenance {
+            user: Some(principal.user.id),
+            org: Some(principal.org.id),
+            peer: None,
+            channel: channel.into(),
+        };
+        self.import(&info.id, raws, &provenance)
+    }
+
     /// A status resource (§4.3), visible only to the account that posted.
     ///
     /// # Errors

@@ -6,4 +6,5 @@ mod matching;
 mod pattern;
 mod stix;
 mod stix_oracle;
+mod store_match;
 mod taxii_client;

@@ -9,7 +9,7 @@ use std::time::{Duration, Instant};
 pub(crate) struct RunningNode {
     child: Child,
     pub(crate) base: String,
-    _dir: tempfile::TempDir,
+    pub(crate) dir: tempfile::TempDir,
 }
 
 impl Drop for RunningNode {
@@ -44,7 +44,7 @@ pub(crate) fn start_node(demo: bool) -> RunningNode {
         .stderr(Stdio::null())
         .spawn()
         .expect("meridian serve starts");
-    let node = RunningNode { child, base: format!("http://127.0.0.1:{port}"), _dir: dir };
+    let node = RunningNode { child, base: format!("http://127.0.0.1:{port}"), dir };
     let deadline = Instant::now() + Duration::from_secs(60);
     while Instant::now() < deadline {
         if std::net::TcpStream::connect(("127.0.0.1", port)).is_ok() {
@@ -126,7 +126,7 @@ fn serves_https_with_a_given_certificate() {
         .stderr(Stdio::null())
         .spawn()
         .expect("meridian serve starts");
-    let _node = RunningNode { child, base: String::new(), _dir: data };
+    let _node = RunningNode { child, base: String::new(), dir: data };
     let client = format!(
         "import ssl, urllib.request, time\n\
          ctx = ssl.create_default_context(cafile={cert:?})\n\
