@@ -195,7 +195,7 @@ impl MatchArgs {
         if let (Some(collection), Some(objects)) = (&self.store_sightings, sightings) {
             let (node, principal) = self.node_user("--store-sightings")?;
             let raws: Vec<String> =
-                objects.iter().map(|o| serde_json::to_string(o)).collect::<Result<_, _>>()?;
+                objects.iter().map(serde_json::to_string).collect::<Result<_, _>>()?;
             let report = node
                 .add_as(&principal, collection, &raws, "match")
                 .with_context(|| format!("cannot store the sightings in `{collection}`"))?;
