@@ -149,9 +149,12 @@ def poster(base, rng, stop, acked, stats, lock):
 
 
 def check_db(data):
-    """Integrity of the database of a dead server, opened read-only."""
+    """Integrity of the database of a dead server. It is opened as the restarted server would
+    open it (read-write, so SQLite can recover the write-ahead log left by the SIGKILL: a
+    read-only connection cannot create the shared-memory index and fails to open); the checks
+    themselves write nothing."""
     path = os.path.join(data, "meridian.db")
-    con = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
+    con = sqlite3.connect(path, timeout=30)
     try:
         integrity = [r[0] for r in con.execute("PRAGMA integrity_check")]
         foreign = con.execute("PRAGMA foreign_key_check").fetchall()
