@@ -44,6 +44,17 @@ pub(crate) struct ImportArgs {
     /// The CSV field separator.
     #[arg(long, value_name = "CHAR", default_value_t = ',')]
     csv_delimiter: char,
+    /// Store the objects in this collection of the node (one transaction per file) instead of
+    /// writing a bundle; needs `--data` and `--user`.
+    #[arg(long, value_name = "COLLECTION", requires_all = ["data", "user"])]
+    collection: Option<String>,
+    /// The node's data directory, for `--collection`.
+    #[arg(long = "data", env = "MERIDIAN_DATA", value_name = "DIR")]
+    data: Option<PathBuf>,
+    /// The node user on whose behalf the objects are stored (their organisation becomes the
+    /// objects' provenance).
+    #[arg(long, value_name = "NAME")]
+    user: Option<String>,
     /// Files or feed directories; `-` reads standard input.
     #[arg(required = true, value_name = "FILE")]
     files: Vec<PathBuf>,
@@ -87,6 +98,16 @@ impl ImportArgs {
             .filter(u8::is_ascii)
             .context("the CSV delimiter must be one ASCII character")?;
 
+        let node = match (&self.collection, &self.data, &self.user) {
+            (Some(_), Some(data), Some(user)) => {
+                let node = crate::node_cmd::open_node(data)?;
+                let principal = node
+                    .principal_for(user)
+                    .with_context(|| format!("no user `{user}` in {}", data.display()))?;
+                Some((node, principal))
+            }
+            _ => None,
+        };
         let mut objects: Vec<stix::Object> = Vec::new();
         let mut seen = HashSet::new();
         let (mut failed, mut rejected, mut total) = (false, false, formats::Report::default());
@@ -111,9 +132,42 @@ impl ImportArgs {
                         tracing::info!(file = %name, location = %problem.location, reason = %problem.reason, "Record ignored.");
                     }
                     rejected |= !report.rejected.is_empty();
-                    for object in import.objects {
-                        if seen.insert(object.version()) {
-                            objects.push(object);
+                    if let (Some((node, principal)), Some(collection)) = (&node, &self.collection) {
+                        // One durable transaction per file: a file that fails stores nothing.
+                        let raws: Vec<String> = import
+                            .objects
+                            .iter()
+                            .map(serde_json::to_string)
+                            .collect::<Result<_, _>>()?;
+                        match node.add_as(principal, collection, &raws, "import") {
+                            Ok(stored) => {
+                                writeln!(
+                                    err,
+                                    "{name}: stored in `{collection}`: added {}, unchanged {}, refused {}",
+                                    stored.added,
+                                    stored.unchanged,
+                                    stored.rejected.len()
+                                )?;
+                                for refused in &stored.rejected {
+                                    writeln!(
+                                        err,
+                                        "{name}: refused {}: {}",
+                                        refused.id,
+                                        refused.message.as_deref().unwrap_or("")
+                                    )?;
+                                }
+                                rejected |= !stored.rejected.is_empty();
+                            }
+                            Err(error) => {
+                                writeln!(err, "{name}: cannot store in `{collection}`: {error}")?;
+                                failed = true;
+                            }
+                        }
+                    } else {
+                        for object in import.objects {
+                            if seen.insert(object.version()) {
+                                objects.push(object);
+                            }
                         }
                     }
                     total.merge(&name, import.report);
@@ -132,6 +186,9 @@ impl ImportArgs {
                 total.rejected.len(),
                 total.ignored.len()
             )?;
+        }
+        if node.is_some() {
+            return Ok(ExitCode::from(if failed { 2 } else { u8::from(rejected) }));
         }
         let bundle = stix::Bundle::new(objects);
         let write = |out: &mut dyn Write| -> anyhow::Result<()> {

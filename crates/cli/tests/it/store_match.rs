@@ -94,6 +94,35 @@ fn store_indicators_follow_the_sharing_policy_and_sightings_go_back() {
     assert!(shown.lines().any(|l| l.contains("\tmatch\t")), "{shown}");
     let (code, verified, _) = run(&["ledger", "verify", "--data", &data]);
     assert_eq!(code, Some(0), "{verified}");
+    // Imports go into the node on the user's behalf, with the same write-access check as a POST.
+    let text = node.dir.path().join("report.txt");
+    std::fs::write(&text, "C2 seen at hxxp://gate.kestrel[.]example/p.php and 198.51.100[.]77\n")
+        .expect("report written");
+    let text = text.display().to_string();
+    let (code, _, stderr) = run(&[
+        "import",
+        "--data",
+        &data,
+        "--user",
+        "de-analyst",
+        "--collection",
+        "shared-indicators",
+        &text,
+    ]);
+    assert_eq!(code, Some(0), "{stderr}");
+    assert!(stderr.contains("stored in `shared-indicators`: added 2"), "{stderr}");
+    let (code, _, stderr) = run(&[
+        "import",
+        "--data",
+        &data,
+        "--user",
+        "energy-analyst",
+        "--collection",
+        "shared-indicators",
+        &text,
+    ]);
+    assert_eq!(code, Some(2), "{stderr}");
+    assert!(stderr.contains("you may not add objects to this collection"), "{stderr}");
     // Without --data the store source is a clear error.
     let (code, _, stderr) = run(&["match", "-i", "store", "--user", "de-analyst", &log]);
     assert_eq!(code, Some(2));
