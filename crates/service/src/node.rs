@@ -410,9 +410,119 @@ impl Node {
                 _ => break (page.more, last),
             }
         };
+        let (items, rules) = self.hide_references(principal, &sharing, &audience, items, rules)?;
         let next =
             if more { last_examined.map(|last| self.cursors.mint(context, last)) } else { None };
         Ok(ObjectPage { items, more, next, rules })
+    }
+
+    /// Reference hygiene over a whole response (SECURITY.md: a hidden object's id never appears
+    /// anywhere a recipient can see): references from the shared objects to objects this node
+    /// holds but withholds from the recipient are removed, and objects that cannot exist without
+    /// them (relationships, sightings of a hidden indicator) are dropped.
+    fn hide_references(
+        &self,
+        principal: &Principal,
+        sharing: &sharing::Sharing,
+        audience: &sharing::Audience<'_>,
+        items: Vec<StoredVersion>,
+        rules: Vec<(String, Option<String>)>,
+    ) -> Result<(Vec<StoredVersion>, Vec<(String, Option<String>)>), Error> {
+        let parsed: Vec<Option<stix::Object>> = items
+            .iter()
+            .map(|v| {
+                serde_json::from_str::<serde_json::Value>(&v.json)
+                    .ok()
+                    .and_then(|j| stix::Object::from_value(j).ok())
+            })
+            .collect();
+        let in_page: std::collections::BTreeSet<&str> =
+            items.iter().map(|v| v.id.as_str()).collect();
+        let mut referenced = std::collections::BTreeSet::new();
+        for object in parsed.iter().flatten() {
+            for (key, value) in object.as_map() {
+                if key == "object_marking_refs"
+                    || !(key.ends_with("_ref") || key.ends_with("_refs"))
+                {
+                    continue;
+                }
+                let ids: Vec<&str> = match value {
+                    serde_json::Value::String(s) => vec![s.as_str()],
+                    serde_json::Value::Array(a) => {
+                        a.iter().filter_map(serde_json::Value::as_str).collect()
+                    }
+                    _ => Vec::new(),
+                };
+                referenced
+                    .extend(ids.into_iter().filter(|id| !in_page.contains(id)).map(str::to_owned));
+            }
+        }
+        if referenced.is_empty() {
+            return Ok((items, rules));
+        }
+        // Which referenced objects this node holds, and which of them the recipient may see.
+        let referenced: Vec<String> = referenced.into_iter().collect();
+        let mut existing = std::collections::BTreeSet::new();
+        let mut visible = std::collections::BTreeSet::new();
+        for info in self.store.collections()? {
+            let readable = sharing::access(principal, &info).read;
+            for chunk in referenced.chunks(500) {
+                let query = store::Query {
+                    after_micros: 0,
+                    limit: chunk.len() * 4,
+                    ids: chunk.to_vec(),
+                    types: Vec::new(),
+                    versions: vec![VersionSelect::Last],
+                    spec_versions: Vec::new(),
+                };
+                for version in self.store.query(&info.id, &query)?.items {
+                    existing.insert(version.id.clone());
+                    if readable
+                        && matches!(
+                            sharing.disclose(audience, &version),
+                            sharing::Disclosure::Share { .. }
+                        )
+                    {
+                        visible.insert(version.id);
+                    }
+                }
+            }
+        }
+        let withheld: std::collections::BTreeSet<stix::Identifier> =
+            existing.difference(&visible).filter_map(|id| id.parse().ok()).collect();
+        if withheld.is_empty() {
+            return Ok((items, rules));
+        }
+        let objects: Vec<stix::Object> = parsed.iter().flatten().cloned().collect();
+        let cleaned =
+            policy::clean_references(objects, &withheld, &std::collections::BTreeMap::new());
+        let mut by_id: std::collections::BTreeMap<String, stix::Object> = cleaned
+            .objects
+            .into_iter()
+            .map(|o| (format!("{}|{:?}", o.id(), o.modified()), o))
+            .collect();
+        let mut kept_items = Vec::with_capacity(items.len());
+        let mut kept_rules = Vec::with_capacity(rules.len());
+        for ((mut version, rule), object) in items.into_iter().zip(rules).zip(parsed) {
+            let Some(object) = object else {
+                kept_items.push(version);
+                kept_rules.push(rule);
+                continue;
+            };
+            match by_id.remove(&format!("{}|{:?}", object.id(), object.modified())) {
+                Some(clean) => {
+                    if clean != object {
+                        version.json = serde_json::to_string(&clean).unwrap_or_default();
+                    }
+                    kept_items.push(version);
+                    kept_rules.push(rule);
+                }
+                None => {
+                    tracing::debug!(object = %object.id(), "Dropped: it cannot exist without a withheld object.")
+                }
+            }
+        }
+        Ok((kept_items, kept_rules))
     }
 
     /// The sharing decision for one request, with the node's current organisations and policy.

@@ -498,3 +498,66 @@ async fn every_disclosed_object_is_in_the_ledger() {
     f.get("/meridian/collections/shared-indicators/manifest/", "energy-analyst").await;
     assert_eq!(f.ledger.verify().expect("intact"), 10);
 }
+
+#[tokio::test]
+async fn hidden_objects_ids_never_appear_in_what_is_shared() {
+    let f = fixture();
+    let red = stix::Tlp::Red.marking_id();
+    let green = stix::Tlp::Green.marking_id();
+    let creator = "identity--7a1e0b2c-3d4e-4f5a-8b6c-7d8e9f0a1b2c";
+    let secret = "indicator--7a1e0b2c-3d4e-4f5a-8b6c-7d8e9f0a1b01";
+    let visible = "indicator--7a1e0b2c-3d4e-4f5a-8b6c-7d8e9f0a1b02";
+    let common = |id: &str, marking: &str| {
+        json!({"spec_version": "2.1", "id": id, "created": "2026-07-01T00:00:00.000Z", "modified": "2026-07-01T00:00:00.000Z",
+               "created_by_ref": creator, "object_marking_refs": [marking]})
+    };
+    let merge = |mut a: Value, b: Value| {
+        if let (Some(a), Some(b)) = (a.as_object_mut(), b.as_object()) {
+            a.extend(b.clone());
+        }
+        a
+    };
+    let indicator = |id: &str, marking: &str, domain: &str| {
+        merge(
+            common(id, marking),
+            json!({"type": "indicator", "pattern": format!("[domain-name:value = '{domain}']"),
+                                          "pattern_type": "stix", "valid_from": "2026-07-01T00:00:00Z"}),
+        )
+    };
+    let objects = json!({"objects": [
+        indicator(secret, red, "secret-source.example"),
+        indicator(visible, green, "public-c2.example"),
+        merge(common("report--7a1e0b2c-3d4e-4f5a-8b6c-7d8e9f0a1b03", green),
+              json!({"type": "report", "name": "Joint report", "published": "2026-07-01T00:00:00Z", "object_refs": [secret, visible]})),
+        merge(common("relationship--7a1e0b2c-3d4e-4f5a-8b6c-7d8e9f0a1b04", green),
+              json!({"type": "relationship", "relationship_type": "related-to", "source_ref": secret, "target_ref": visible})),
+    ]});
+    let posted = f
+        .call(
+            "POST",
+            "/meridian/collections/shared-indicators/objects/",
+            Some("us-analyst"),
+            Some(objects),
+        )
+        .await;
+    assert_eq!(posted.json()["success_count"], 4, "{}", posted.json());
+    let seen =
+        f.get("/meridian/collections/shared-indicators/objects/?limit=1000", "de-analyst").await;
+    let body = String::from_utf8_lossy(&seen.body).into_owned();
+    assert!(!body.contains(secret), "the RED indicator's id leaked to de-analyst");
+    let report = seen.json()["objects"]
+        .as_array()
+        .and_then(|o| {
+            o.iter().find(|x| x["id"] == "report--7a1e0b2c-3d4e-4f5a-8b6c-7d8e9f0a1b03").cloned()
+        })
+        .expect("the report is shared");
+    assert_eq!(report["object_refs"], json!([visible]));
+    assert!(
+        !ids(&seen).contains(&"relationship--7a1e0b2c-3d4e-4f5a-8b6c-7d8e9f0a1b04".to_owned()),
+        "a relationship to a hidden object is dropped"
+    );
+    // The submitter, named on the RED indicator, sees everything as posted.
+    let own =
+        f.get("/meridian/collections/shared-indicators/objects/?limit=1000", "us-analyst").await;
+    assert!(String::from_utf8_lossy(&own.body).contains(secret));
+}
