@@ -52,6 +52,9 @@ impl Default for Options {
     }
 }
 
+/// The rule that let an object go, and the transform applied, for the ledger.
+type Rule = (String, Option<String>);
+
 /// A page of object versions, ready to be written as an envelope.
 #[derive(Debug, Clone)]
 pub struct ObjectPage {
@@ -62,7 +65,7 @@ pub struct ObjectPage {
     /// The token for the next page.
     pub next: Option<String>,
     /// For each item, the rule that let it go and the transform applied (for the ledger).
-    rules: Vec<(String, Option<String>)>,
+    rules: Vec<Rule>,
 }
 
 impl ObjectPage {
@@ -426,8 +429,8 @@ impl Node {
         sharing: &sharing::Sharing,
         audience: &sharing::Audience<'_>,
         items: Vec<StoredVersion>,
-        rules: Vec<(String, Option<String>)>,
-    ) -> Result<(Vec<StoredVersion>, Vec<(String, Option<String>)>), Error> {
+        rules: Vec<Rule>,
+    ) -> Result<(Vec<StoredVersion>, Vec<Rule>), Error> {
         let parsed: Vec<Option<stix::Object>> = items
             .iter()
             .map(|v| {
