@@ -23,9 +23,19 @@ pub(crate) struct ExportArgs {
     /// Output format.
     #[arg(long, value_enum)]
     format: Format,
-    /// STIX bundle files to export from (repeatable).
-    #[arg(long = "input", required = true, value_name = "BUNDLE")]
+    /// STIX bundle files to export from (repeatable); or use `--data` to export from the node.
+    #[arg(long = "input", required_unless_present = "data", value_name = "BUNDLE")]
     inputs: Vec<PathBuf>,
+    /// Export from the node in this data directory: what the sharing policy lets the recipient
+    /// (`--user`, or the partner `--partner`) have, recorded in the ledger.
+    #[arg(long = "data", env = "MERIDIAN_DATA", value_name = "DIR", conflicts_with = "inputs")]
+    data: Option<PathBuf>,
+    /// The node user the export is for (or who runs it for `--partner`).
+    #[arg(long, value_name = "NAME", requires = "data")]
+    user: Option<String>,
+    /// Export for this partner node (its organisation's grants and agreement decide).
+    #[arg(long, value_name = "PEER", requires = "user")]
+    partner: Option<String>,
     /// Output file (directory for `misp-feed` and `suricata`); standard output when absent.
     #[arg(short, long, value_name = "PATH")]
     output: Option<PathBuf>,
@@ -107,6 +117,25 @@ impl ExportArgs {
             None => stix::Timestamp::now(),
         };
         let mut objects = Vec::new();
+        if let Some(data) = &self.data {
+            let user = self.user.as_deref().context("exporting from the node needs --user NAME")?;
+            let node = crate::node_cmd::open_node(data)?;
+            let principal = node
+                .principal_for(user)
+                .with_context(|| format!("no user `{user}` in {}", data.display()))?;
+            let types: Vec<String> = match self.format {
+                Format::Stix | Format::Misp | Format::MispFeed => Vec::new(),
+                _ => vec!["indicator".into()],
+            };
+            let shared = node
+                .export_objects(&principal, self.partner.as_deref(), &types)
+                .with_context(|| format!("cannot export from {}", data.display()))?;
+            for json in shared {
+                let value: serde_json::Value =
+                    serde_json::from_str(&json).context("a stored object")?;
+                objects.push(stix::Object::from_value(value).context("a stored object")?);
+            }
+        }
         for path in &self.inputs {
             let text =
                 fs::read_to_string(path).with_context(|| format!("reading {}", path.display()))?;

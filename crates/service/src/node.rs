@@ -813,48 +813,123 @@ impl Node {
     /// # Errors
     /// Store failures.
     pub fn usable_indicators(&self, principal: &Principal) -> Result<Vec<String>, Error> {
+        self.shareable(principal, None, &["indicator".to_owned()], "match")
+    }
+
+    /// Everything an export may contain for a recipient: the latest version of every object (of
+    /// `types`, all when empty) in the collections the recipient may read, each decided by the
+    /// sharing rules (for the partner `peer` under its agreement, else for `principal`), redacted
+    /// as decided, with references to withheld objects removed, and recorded in the ledger.
+    ///
+    /// # Errors
+    /// `NotFound` for an unknown peer; store failures.
+    pub fn export_objects(
+        &self,
+        principal: &Principal,
+        peer: Option<&str>,
+        types: &[String],
+    ) -> Result<Vec<String>, Error> {
+        self.shareable(principal, peer, types, "export")
+    }
+
+    fn shareable(
+        &self,
+        principal: &Principal,
+        peer: Option<&str>,
+        types: &[String],
+        channel: &str,
+    ) -> Result<Vec<String>, Error> {
         let sharing = self.sharing()?;
-        let audience = sharing::Audience::User(principal);
-        let mut out = Vec::new();
-        let mut disclosures = Vec::new();
+        let partner = match peer {
+            Some(name) => {
+                let federation = self.federation.as_ref().ok_or(Error::NotFound)?;
+                let peer = federation
+                    .peers()?
+                    .into_iter()
+                    .find(|p| p.name == name)
+                    .ok_or(Error::NotFound)?;
+                let org = self.store.org_by_name(&peer.org)?.ok_or(Error::NotFound)?;
+                let agreement = crate::federation::agreement_of(&peer)?;
+                Some((peer, org, agreement))
+            }
+            None => None,
+        };
+        // Access follows the recipient: the partner organisation's grants, or the caller's.
+        let recipient_principal = match &partner {
+            Some((peer, org, _)) => Principal {
+                user: store::User {
+                    id: -1,
+                    name: format!("peer:{}", peer.name),
+                    org: org.id,
+                    is_admin: false,
+                },
+                org: org.clone(),
+                scope: store::TokenScope::Read,
+            },
+            None => principal.clone(),
+        };
+        let audience = match &partner {
+            Some((peer, org, agreement)) => {
+                sharing::Audience::Partner { node: &peer.name, org, agreement }
+            }
+            None => sharing::Audience::User(principal),
+        };
+        let mut items = Vec::new();
+        let mut rules = Vec::new();
         for info in self.store.collections()? {
-            if !sharing::access(principal, &info).read {
+            if !sharing::access(&recipient_principal, &info).read {
                 continue;
             }
             let mut query = store::Query {
                 after_micros: 0,
                 limit: self.options.max_page,
                 ids: Vec::new(),
-                types: vec!["indicator".into()],
+                types: types.to_vec(),
                 versions: vec![VersionSelect::Last],
                 spec_versions: Vec::new(),
             };
             loop {
                 let page = self.store.query(&info.id, &query)?;
-                for version in &page.items {
+                let (more, last) = (page.more, page.items.last().map(|v| v.date_added_micros));
+                for mut version in page.items {
                     if let sharing::Disclosure::Share { json, rule, transform } =
-                        sharing.disclose(&audience, version)
+                        sharing.disclose(&audience, &version)
                     {
-                        disclosures.push(store::Disclosure {
-                            recipient: format!("user:{}", principal.user.name),
-                            org: Some(principal.org.name.clone()),
-                            object_id: version.id.clone(),
-                            version: version.version.clone(),
-                            channel: "match".into(),
-                            rule,
-                            transform: transform.clone(),
-                        });
-                        out.push(json.into_owned());
+                        if let std::borrow::Cow::Owned(redacted) = json {
+                            version.json = redacted;
+                        }
+                        rules.push((rule, transform));
+                        items.push(version);
                     }
                 }
-                match (page.more, page.items.last()) {
-                    (true, Some(last)) => query.after_micros = last.date_added_micros,
+                match (more, last) {
+                    (true, Some(last)) => query.after_micros = last,
                     _ => break,
                 }
             }
         }
+        let (items, rules) =
+            self.hide_references(&recipient_principal, &sharing, &audience, items, rules)?;
+        let recipient = match &partner {
+            Some((peer, _, _)) => format!("peer:{}", peer.name),
+            None => format!("user:{}", principal.user.name),
+        };
+        let org = Some(recipient_principal.org.name.clone());
+        let disclosures: Vec<store::Disclosure> = items
+            .iter()
+            .zip(&rules)
+            .map(|(v, (rule, transform))| store::Disclosure {
+                recipient: recipient.clone(),
+                org: org.clone(),
+                object_id: v.id.clone(),
+                version: v.version.clone(),
+                channel: channel.into(),
+                rule: rule.clone(),
+                transform: transform.clone(),
+            })
+            .collect();
         self.ledger.append(&disclosures, now_micros())?;
-        Ok(out)
+        Ok(items.into_iter().map(|v| v.json).collect())
     }
 
     /// Adds objects to a collection as `principal` outside TAXII (e.g. sightings from

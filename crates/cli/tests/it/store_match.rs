@@ -123,6 +123,23 @@ fn store_indicators_follow_the_sharing_policy_and_sightings_go_back() {
     ]);
     assert_eq!(code, Some(2), "{stderr}");
     assert!(stderr.contains("you may not add objects to this collection"), "{stderr}");
+    // Enforcement exports from the node: what the policy lets the user have, never TLP:RED.
+    let (code, zone, stderr) =
+        run(&["export", "--format", "rpz", "--data", &data, "--user", "de-analyst"]);
+    assert_eq!(code, Some(0), "{stderr}");
+    assert!(zone.contains("c2-green-3.us-cert.kestrel.example"), "{zone}");
+    assert!(!zone.contains("c2-red-"), "a TLP:RED domain reached an RPZ zone");
+    let (_, shown, _) = run(&[
+        "ledger",
+        "show",
+        "--data",
+        &data,
+        "--partner",
+        "user:de-analyst",
+        "--limit",
+        "100000",
+    ]);
+    assert!(shown.lines().any(|l| l.contains("\texport\t")), "exports are recorded in the ledger");
     // Without --data the store source is a clear error.
     let (code, _, stderr) = run(&["match", "-i", "store", "--user", "de-analyst", &log]);
     assert_eq!(code, Some(2));
