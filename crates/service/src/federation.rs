@@ -266,7 +266,8 @@ pub fn push(
             };
             let page = node.store().query(&info.id, &query)?;
             let Some(last) = page.items.last().map(|v| v.date_added_micros) else { break };
-            let mut batch: Vec<(String, String, String, Option<String>)> = Vec::new();
+            let mut batch = Vec::new();
+            let mut rules = Vec::new();
             for version in &page.items {
                 if version.source_org == Some(partner.id) {
                     continue;
@@ -274,17 +275,10 @@ pub fn push(
                 match sharing.disclose(&audience, version) {
                     sharing::Disclosure::Share { json, rule, transform } => {
                         tracing::debug!(peer = %peer.name, object = %version.id, %rule, transform = transform.as_deref().unwrap_or("none"), "Pushing.");
-                        batch.push((
-                            version.id.clone(),
-                            version.version.clone(),
-                            json.into_owned(),
-                            Some(rule)
-                                .into_iter()
-                                .chain(transform)
-                                .collect::<Vec<_>>()
-                                .join("; ")
-                                .into(),
-                        ))
+                        let mut shared = version.clone();
+                        shared.json = json.into_owned();
+                        batch.push(shared);
+                        rules.push((rule, transform));
                     }
                     sharing::Disclosure::Withhold(reason) => {
                         tracing::debug!(peer = %peer.name, object = %version.id, %reason, "Withheld from push.");
@@ -292,24 +286,26 @@ pub fn push(
                     }
                 }
             }
+            // The same reference hygiene as a read: no withheld id travels inside another object.
+            let (batch, rules) =
+                node.hide_references(&principal, &sharing, &audience, batch, rules)?;
             if !batch.is_empty() {
                 let disclosures: Vec<store::Disclosure> = batch
                     .iter()
-                    .map(|(id, version, _, rule)| store::Disclosure {
+                    .zip(&rules)
+                    .map(|(v, (rule, transform))| store::Disclosure {
                         recipient: format!("peer:{}", peer.name),
                         org: Some(partner.name.clone()),
-                        object_id: id.clone(),
-                        version: version.clone(),
+                        object_id: v.id.clone(),
+                        version: v.version.clone(),
                         channel: "push".into(),
-                        rule: rule.clone().unwrap_or_default(),
-                        transform: None,
+                        rule: rule.clone(),
+                        transform: transform.clone(),
                     })
                     .collect();
                 node.ledger().append(&disclosures, now_micros())?;
-                let raws: Vec<Box<RawValue>> = batch
-                    .into_iter()
-                    .filter_map(|(_, _, json, _)| RawValue::from_string(json).ok())
-                    .collect();
+                let raws: Vec<Box<RawValue>> =
+                    batch.into_iter().filter_map(|v| RawValue::from_string(v.json).ok()).collect();
                 let refs: Vec<&RawValue> = raws.iter().map(AsRef::as_ref).collect();
                 let status = client.add_objects(target, &refs).map_err(remote)?;
                 report.pushed += usize::try_from(status.success_count).unwrap_or(usize::MAX);

@@ -53,7 +53,7 @@ impl Default for Options {
 }
 
 /// The rule that let an object go, and the transform applied, for the ledger.
-type Rule = (String, Option<String>);
+pub(crate) type Rule = (String, Option<String>);
 
 /// A page of object versions, ready to be written as an envelope.
 #[derive(Debug, Clone)]
@@ -423,7 +423,7 @@ impl Node {
     /// anywhere a recipient can see): references from the shared objects to objects this node
     /// holds but withholds from the recipient are removed, and objects that cannot exist without
     /// them (relationships, sightings of a hidden indicator) are dropped.
-    fn hide_references(
+    pub(crate) fn hide_references(
         &self,
         principal: &Principal,
         sharing: &sharing::Sharing,
