@@ -396,3 +396,89 @@ impl<'de> Deserialize<'de> for Bundle {
         Ok(Bundle { id, objects, extra: map })
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn indicator() -> Object {
+        Object::from_value(serde_json::json!({
+            "type": "indicator", "spec_version": "2.1", "id": "indicator--8e2e2d2b-17d4-4cbf-938f-98ee46b3cd3f",
+            "created": "2016-04-06T20:03:48.000Z", "modified": "2016-04-06T20:03:48.000Z",
+            "created_by_ref": "identity--11111111-1111-4111-8111-111111111111",
+            "pattern": "[domain-name:value = 'evil.example']", "pattern_type": "stix",
+            "valid_from": "2016-01-01T00:00:00Z", "x_acme": 1
+        }))
+        .unwrap_or_else(|e| panic!("{e}"))
+    }
+
+    fn ts(s: &str) -> Timestamp {
+        s.parse().unwrap_or_else(|e| panic!("{e}"))
+    }
+
+    #[test]
+    fn new_version_keeps_identity_and_moves_modified() {
+        let v1 = indicator();
+        let mut changes = Map::new();
+        changes.insert("name".into(), "renamed".into());
+        changes.insert("x_acme".into(), Value::Null);
+        let v2 = v1
+            .new_version(ts("2016-05-01T00:00:00.000Z"), changes)
+            .unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(v2.id(), v1.id());
+        assert_eq!(v2.created(), v1.created());
+        assert_eq!(v2.created_by_ref(), v1.created_by_ref());
+        assert_eq!(v2.modified(), Some(ts("2016-05-01T00:00:00.000Z")));
+        assert_eq!(v2.get("name"), Some(&Value::from("renamed")));
+        assert!(v2.get("x_acme").is_none(), "a null change removes the property");
+        assert!(v1.version() < v2.version());
+    }
+
+    #[test]
+    fn new_version_refusals() {
+        let v1 = indicator();
+        assert!(matches!(
+            v1.new_version(ts("2016-04-06T20:03:48.000Z"), Map::new()),
+            Err(VersioningError::NotLater { .. })
+        ));
+        let mut changes = Map::new();
+        changes.insert(
+            "created_by_ref".into(),
+            "identity--22222222-2222-4222-8222-222222222222".into(),
+        );
+        assert_eq!(
+            v1.new_version(ts("2017-01-01T00:00:00.000Z"), changes),
+            Err(VersioningError::Immutable("created_by_ref"))
+        );
+        let mut revoke = Map::new();
+        revoke.insert("revoked".into(), true.into());
+        let revoked = v1
+            .new_version(ts("2017-01-01T00:00:00.000Z"), revoke)
+            .unwrap_or_else(|e| panic!("{e}"));
+        assert!(revoked.is_revoked());
+        assert!(matches!(
+            revoked.new_version(ts("2018-01-01T00:00:00.000Z"), Map::new()),
+            Err(VersioningError::Revoked(_))
+        ));
+        let sco = Object::from_value(serde_json::json!({"type": "mutex", "id": "mutex--8e2e2d2b-17d4-4cbf-938f-98ee46b3cd3f", "name": "m"}))
+            .unwrap_or_else(|e| panic!("{e}"));
+        assert!(matches!(
+            sco.new_version(ts("2018-01-01T00:00:00.000Z"), Map::new()),
+            Err(VersioningError::NotVersioned(_))
+        ));
+    }
+
+    #[test]
+    fn bundles_round_trip() {
+        let bundle = Bundle::new(vec![indicator()]);
+        let text = serde_json::to_string(&bundle).unwrap_or_default();
+        let back: Bundle = serde_json::from_str(&text).unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(back, bundle);
+        assert!(
+            serde_json::from_str::<Bundle>(
+                r#"{"type": "indicator", "id": "bundle--8e2e2d2b-17d4-4cbf-938f-98ee46b3cd3f"}"#
+            )
+            .is_err()
+        );
+    }
+}
