@@ -1,40 +1,10 @@
 //! Fuzzes the text log reader (`matcher::Format::Text`): no input may make it panic, and
-//! every line must be counted.
+//! every line must be counted (see `common/reader.rs`).
 #![no_main]
 
+#[path = "common/reader.rs"]
+mod reader;
+
 use libfuzzer_sys::fuzz_target;
-use matcher::{Format, Hit, Indicator, IndicatorSet, Options, Sink};
 
-struct Discard;
-
-impl Sink for Discard {
-    fn hit(&mut self, _: &Hit) -> std::io::Result<bool> {
-        Ok(true)
-    }
-}
-
-fuzz_target!(|data: &[u8]| {
-    let set = IndicatorSet::compile(
-        [
-            "evil.example",
-            "198.51.100.0/24",
-            "2001:db8::/32",
-            "http://evil.example/x",
-            "a@evil.example",
-        ]
-        .map(|v| Indicator::parse(v).expect("a valid indicator")),
-        &[],
-    );
-    let options =
-        Options { format: Format::Text, block_bytes: 4096, threads: 1, ..Options::default() };
-    let reader = std::io::Cursor::new(data.to_vec());
-    if let Ok(summary) = matcher::scan_reader(&set, "fuzz", reader, &options, &mut Discard) {
-        let compressed =
-            data.starts_with(&[0x1f, 0x8b]) || data.starts_with(&[0x28, 0xb5, 0x2f, 0xfd]);
-        if !compressed {
-            let lines = data.split(|&b| b == b'\n').count()
-                - usize::from(data.last().is_none_or(|&b| b == b'\n'));
-            assert_eq!(summary.lines as usize, lines);
-        }
-    }
-});
+fuzz_target!(|data: &[u8]| reader::run(matcher::Format::Text, data));
