@@ -792,10 +792,11 @@ fn ingest_one(
     } else {
         if let Some(first) = existing.first() {
             if first.creator != creator {
-                return Ok(IngestOutcome::Refused(format!(
-                    "only the creator ({}) may add versions of this object",
-                    first.creator.as_deref().unwrap_or("no created_by_ref")
-                )));
+                // The refusal goes to the submitter, who may not be allowed to see the existing
+                // object: it must not name its creator (SECURITY.md rule 3).
+                return Ok(IngestOutcome::Refused(
+                    "only the object's creator (its created_by_ref) may add versions of it".into(),
+                ));
             }
             if let (Some(owner), Some(sender)) = (first.org, provenance.org)
                 && owner != sender
@@ -968,7 +969,7 @@ mod tests {
         // Another creator, or another organisation, may not add versions.
         let foreign = indicator("2024-03-01T00:00:00.000Z", OTHER);
         assert!(
-            matches!(&ingest(&store, &[foreign], 1)[0], IngestOutcome::Refused(m) if m.contains("creator"))
+            matches!(&ingest(&store, &[foreign], 1)[0], IngestOutcome::Refused(m) if m.contains("creator") && !m.contains(ACME))
         );
         let v3 = indicator("2024-03-01T00:00:00.000Z", ACME);
         assert!(
