@@ -34,7 +34,7 @@ pub fn read_json(path: &Path) -> serde_json::Value {
     serde_json::from_str(&text).unwrap_or_else(|e| panic!("{}: {e}", path.display()))
 }
 
-/// insta settings that replace UUIDs and STIX timestamps with stable placeholders.
+/// insta settings that redact UUIDs and STIX timestamps to fixed markers, so snapshots are stable.
 pub fn insta_settings() -> insta::Settings {
     let mut settings = insta::Settings::clone_current();
     settings.add_filter(
