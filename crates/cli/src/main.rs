@@ -8,6 +8,7 @@ mod match_cmd;
 mod node_cmd;
 mod pattern_check;
 mod pattern_cmd;
+mod steward_cmd;
 mod stix_cmd;
 
 use std::process::ExitCode;
@@ -61,6 +62,11 @@ enum Command {
     Peer(node_cmd::PeerCommand),
     /// Pull from (and push to) partner nodes now.
     Sync(node_cmd::SyncArgs),
+    /// Review object versions held back because personal-data detection was unsure.
+    #[command(subcommand)]
+    Review(steward_cmd::ReviewCommand),
+    /// Erase an object from this node and from every partner the ledger says received it.
+    Erase(steward_cmd::EraseArgs),
 }
 
 fn main() -> ExitCode {
@@ -79,6 +85,8 @@ fn main() -> ExitCode {
         Command::Ledger(command) => command.run(),
         Command::Peer(command) => command.run(),
         Command::Sync(args) => args.run(),
+        Command::Review(command) => command.run(),
+        Command::Erase(args) => args.run(),
         Command::Match(args) => args.run(),
     };
     match result {

@@ -23,11 +23,11 @@ pub(crate) struct DataDir {
 }
 
 impl DataDir {
-    fn federation(&self) -> anyhow::Result<store::Federation> {
+    pub(crate) fn federation(&self) -> anyhow::Result<store::Federation> {
         store::Federation::open(&self.path).context("cannot open the federation state")
     }
 
-    fn open(&self) -> anyhow::Result<Node> {
+    pub(crate) fn open(&self) -> anyhow::Result<Node> {
         let store = store::SqliteStore::open(&store::Options::new(&self.path))
             .with_context(|| format!("cannot open the store in {}", self.path.display()))?;
         let ledger =
@@ -633,14 +633,17 @@ impl SyncArgs {
         for peer in selected {
             match service::federation::sync(&node, &federation, peer) {
                 Ok(r) => println!(
-                    "{}: pulled {}, already here {}, refused {}, pushed {}, refused by peer {}, withheld {}",
+                    "{}: pulled {}, already here {}, refused {}, pushed {}, refused by peer {}, withheld {}, erased as the peer asked {}, erasures sent {}, erasures pending {}",
                     peer.name,
                     r.pulled,
                     r.skipped,
                     r.rejected,
                     r.pushed,
                     r.push_refused,
-                    r.withheld
+                    r.withheld,
+                    r.erased,
+                    r.erasures_sent,
+                    r.erasures_pending
                 ),
                 Err(e) => {
                     failed = true;

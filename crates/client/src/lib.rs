@@ -210,6 +210,54 @@ impl Client {
         let answer = self.post(&path, &body)?;
         parse(&format!("{}{path}", self.api_root), &answer)
     }
+
+    /// The objects the peer erased that this node received from it (a Meridian extension,
+    /// `GET {api-root}/erasures/`). A peer that does not publish erasures (404) has none.
+    ///
+    /// # Errors
+    /// Transport, status and protocol errors.
+    pub fn erasures(&self) -> Result<Vec<String>, Error> {
+        #[derive(serde::Deserialize)]
+        struct Notice {
+            id: String,
+        }
+        #[derive(serde::Deserialize)]
+        struct Notices {
+            #[serde(default)]
+            erasures: Vec<Notice>,
+        }
+        let url = format!("{}erasures/", self.api_root);
+        match self.get("erasures/") {
+            Ok(body) => {
+                Ok(parse::<Notices>(&url, &body)?.erasures.into_iter().map(|n| n.id).collect())
+            }
+            Err(Error::Status { status: 404, .. }) => Ok(Vec::new()),
+            Err(e) => Err(e),
+        }
+    }
+
+    /// Deletes every version of an object from a collection (TAXII 2.1 §5.7). Returns false
+    /// when the peer does not hold it there (404), true when it deleted it.
+    ///
+    /// # Errors
+    /// Transport errors, and statuses other than success and 404.
+    pub fn delete_object(&self, collection: &str, object: &str) -> Result<bool, Error> {
+        let path = format!("collections/{collection}/objects/{object}/?match[version]=all");
+        let url = format!("{}{path}", self.api_root);
+        check_url(&url, self.outbound)?;
+        let response = self
+            .agent
+            .delete(&url)
+            .header("Accept", taxii::media::TAXII_21)
+            .header("Authorization", &self.authorization)
+            .call()
+            .map_err(|e| Error::Transport { url: url.clone(), source: Box::new(e) })?;
+        match read(url, response) {
+            Ok(_) => Ok(true),
+            Err(Error::Status { status: 404, .. }) => Ok(false),
+            Err(e) => Err(e),
+        }
+    }
 }
 
 fn read(url: String, response: ureq::http::Response<ureq::Body>) -> Result<Vec<u8>, Error> {

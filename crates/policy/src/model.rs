@@ -363,6 +363,10 @@ pub struct Context<'a> {
     /// Identity ids of submitters (the holder's and partners' own identities), pseudonymised
     /// when an agreement asks for it.
     pub submitters: &'a BTreeSet<Identifier>,
+    /// A person reviewed this object version's uncertain personal-data findings and found no
+    /// personal data in them (`meridian review approve`): uncertain findings no longer hold it
+    /// back. Certain findings are minimised as the agreement says, reviewed or not.
+    pub reviewed: bool,
 }
 
 static NO_IDS: BTreeSet<Identifier> = BTreeSet::new();
@@ -370,6 +374,13 @@ static NO_IDS: BTreeSet<Identifier> = BTreeSet::new();
 impl<'a> Context<'a> {
     /// A context with no known victim observables and no submitter identities.
     pub fn new(provenance: &'a Provenance, now: &'a Timestamp, pseudonym_key: &'a [u8]) -> Self {
-        Context { provenance, now, pseudonym_key, victims: &NO_IDS, submitters: &NO_IDS }
+        Context {
+            provenance,
+            now,
+            pseudonym_key,
+            victims: &NO_IDS,
+            submitters: &NO_IDS,
+            reviewed: false,
+        }
     }
 }

@@ -105,6 +105,7 @@ fn router_with_metrics(node: Arc<Node>, options: &Options, metrics: Arc<Metrics>
             get(routes::versions),
         )
         .route(&format!("{root}/collections/{{id}}/manifest/"), get(routes::manifest))
+        .route(&format!("{root}/erasures/"), get(routes::erasures))
         .route("/healthz", get(routes::healthz))
         .route("/metrics", get(routes::metrics))
         .fallback(routes::no_route)

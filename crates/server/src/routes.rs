@@ -258,6 +258,20 @@ fn with_date_headers(mut response: Response, page: &ObjectPage) -> Response {
     response
 }
 
+/// `GET {api-root}/erasures/` (a Meridian extension, not TAXII): the objects erased here that
+/// the caller's organisation received, so that partner nodes which pull erase them too.
+pub(crate) async fn erasures(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+) -> Result<Response> {
+    let list = with_principal(&state, &headers, |node, p| node.erasures_for(p)).await?;
+    let erasures: Vec<serde_json::Value> = list
+        .into_iter()
+        .map(|(id, erased)| serde_json::json!({"id": id, "erased": erased}))
+        .collect();
+    Ok(axum::Json(serde_json::json!({ "erasures": erasures })).into_response())
+}
+
 pub(crate) async fn healthz() -> &'static str {
     "ok\n"
 }

@@ -12,6 +12,7 @@ use serde_json::Value;
 use serde_json::value::RawValue;
 use store::{Federation, Peer};
 
+use crate::node::now_micros;
 use crate::{Error, Node, Principal, sharing};
 
 /// What a sync did.
@@ -29,6 +30,12 @@ pub struct SyncReport {
     pub push_refused: usize,
     /// Objects not pushed because the sharing rules withhold them from this partner.
     pub withheld: usize,
+    /// Objects erased here because the partner erased them.
+    pub erased: usize,
+    /// Erasures delivered to the partner.
+    pub erasures_sent: usize,
+    /// Erasures the partner should receive that could not be delivered yet.
+    pub erasures_pending: usize,
 }
 
 /// Page size for manifests and pushes.
@@ -87,6 +94,9 @@ pub fn pull(node: &Node, federation: &Federation, peer: &Peer) -> Result<SyncRep
         channel: "sync".into(),
     };
     let mut report = SyncReport::default();
+    // Erasures first: an erased object must not be pulled again meanwhile.
+    let erasures = client.erasures().map_err(remote)?;
+    report.erased = node.apply_partner_erasures(peer, &partner, &erasures)?;
     for collection in
         client.collections().map_err(remote)?.collections.into_iter().filter(|c| c.can_read)
     {
@@ -232,16 +242,7 @@ pub fn push(
     let client = client_for(peer)?;
     let partner = node.store().org_by_name(&peer.org)?.ok_or(Error::NotFound)?;
     // The partner, as a principal of this node: what it could read here is what it may receive.
-    let principal = Principal {
-        user: store::User {
-            id: -1,
-            name: format!("peer:{}", peer.name),
-            org: partner.id,
-            is_admin: false,
-        },
-        org: partner.clone(),
-        scope: store::TokenScope::Read,
-    };
+    let principal = Principal::partner(&peer.name, &partner);
     let agreement = agreement_of(peer)?;
     let sharing = node.sharing()?;
     let audience =
@@ -321,10 +322,83 @@ pub fn push(
     Ok(report)
 }
 
-fn now_micros() -> i64 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map_or(0, |d| i64::try_from(d.as_micros()).unwrap_or(i64::MAX))
+/// What telling one partner about erasures did.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct ErasureReport {
+    /// Erasures delivered (the partner deleted the object, or did not hold it).
+    pub delivered: usize,
+    /// Erasures the partner learns of when it next pulls (no push collection is configured).
+    pub awaiting_pull: usize,
+    /// Erasures that could not be delivered: the partner refused or could not be reached
+    /// (retried at the next sync).
+    pub undelivered: Vec<(String, String)>,
+}
+
+/// Sends to `peer` every erasure it has not yet been told of, for objects the ledger says its
+/// organisation received (through any channel). Delivery is a TAXII DELETE of the object in the
+/// peer's push collection, which a Meridian peer treats as an erasure notice from the source.
+/// Each notice is recorded in the ledger (channel `erasure`) before it is sent; an erasure that
+/// fails is retried at the next sync.
+///
+/// # Errors
+/// Ledger failures and a peer whose URL breaks the outbound rules.
+pub fn propagate_erasures(node: &Node, peer: &Peer) -> Result<ErasureReport, Error> {
+    let mut report = ErasureReport::default();
+    let ledger = node.ledger();
+    let mut client = None;
+    for erasure in ledger.erasures()? {
+        let id = erasure.object_id.as_str();
+        if ledger.erasure_notice(id, &peer.name)?.is_some() {
+            continue;
+        }
+        if erasure.requested_by == format!("peer:{}", peer.name) {
+            // The partner asked for it: it has erased the object already.
+            ledger.record_erasure_notice(id, &peer.name, "origin", now_micros())?;
+            continue;
+        }
+        let recipient = format!("peer:{}", peer.name);
+        let received = ledger
+            .recipients_of(id)?
+            .iter()
+            .any(|(r, org)| *r == recipient || org.as_deref() == Some(peer.org.as_str()));
+        if !received {
+            continue;
+        }
+        let Some(target) = &peer.push_to else {
+            // Nothing to push to: the partner learns of it at its next pull (`erasures_for`).
+            report.awaiting_pull += 1;
+            continue;
+        };
+        ledger.append(
+            &[store::Disclosure {
+                recipient,
+                org: Some(peer.org.clone()),
+                object_id: id.to_owned(),
+                version: "all".into(),
+                channel: "erasure".into(),
+                rule: format!("erasure notice: {}", erasure.reason),
+                transform: None,
+            }],
+            now_micros(),
+        )?;
+        if client.is_none() {
+            client = Some(client_for(peer)?);
+        }
+        let Some(client) = &client else { continue };
+        match client.delete_object(target, id) {
+            Ok(deleted) => {
+                let outcome = if deleted { "deleted" } else { "not held" };
+                ledger.record_erasure_notice(id, &peer.name, outcome, now_micros())?;
+                tracing::info!(peer = %peer.name, object = %id, outcome, "Erasure delivered.");
+                report.delivered += 1;
+            }
+            Err(e) => {
+                tracing::warn!(peer = %peer.name, object = %id, error = %e, "Erasure not delivered; retried at the next sync.");
+                report.undelivered.push((id.to_owned(), e.to_string()));
+            }
+        }
+    }
+    Ok(report)
 }
 
 /// The peer's agreement, parsed.
@@ -336,12 +410,15 @@ pub fn agreement_of(peer: &Peer) -> Result<policy::Agreement, Error> {
         .map_err(|e| Error::Invalid(e.to_string()))
 }
 
-/// Pulls from the peer, then pushes to it if it has a push target.
+/// Tells the peer of erasures, pulls from it, then pushes to it if it has a push target.
 ///
 /// # Errors
 /// As [`pull`] and [`push`].
 pub fn sync(node: &Node, federation: &Federation, peer: &Peer) -> Result<SyncReport, Error> {
+    let erasures = propagate_erasures(node, peer)?;
     let mut report = pull(node, federation, peer)?;
+    report.erasures_sent = erasures.delivered;
+    report.erasures_pending = erasures.undelivered.len();
     if let Some(target) = &peer.push_to {
         let pushed = push(node, federation, peer, target)?;
         report.pushed = pushed.pushed;

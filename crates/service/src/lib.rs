@@ -19,14 +19,16 @@ pub mod admin;
 pub mod auth;
 mod cursor;
 pub mod demo;
+mod erasure;
 mod error;
 pub mod federation;
 mod node;
 mod policy_config;
 pub mod sharing;
 
+pub use erasure::Erased;
 pub use error::Error;
-pub use node::{ImportReport, Node, ObjectPage, Options};
+pub use node::{ImportReport, Node, ObjectPage, Options, now_micros};
 pub use policy_config::{OrgDeclarations, PolicyConfig};
 pub use store::micros_to_timestamp;
 
@@ -39,4 +41,21 @@ pub struct Principal {
     pub org: store::Org,
     /// The token's scope.
     pub scope: store::TokenScope,
+}
+
+impl Principal {
+    /// A partner node acting as a reader of this node (push, exports for a partner, erasure
+    /// notices): what it could read here is what it may receive.
+    pub(crate) fn partner(peer: &str, org: &store::Org) -> Self {
+        Principal {
+            user: store::User {
+                id: -1,
+                name: format!("peer:{peer}"),
+                org: org.id,
+                is_admin: false,
+            },
+            org: org.clone(),
+            scope: store::TokenScope::Read,
+        }
+    }
 }

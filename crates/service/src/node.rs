@@ -126,7 +126,10 @@ impl Node {
     }
 
     /// The configured peer run by `org`, with its agreement, if any.
-    fn partner(&self, org: &str) -> Result<Option<(store::Peer, policy::Agreement)>, Error> {
+    pub(crate) fn partner(
+        &self,
+        org: &str,
+    ) -> Result<Option<(store::Peer, policy::Agreement)>, Error> {
         let Some(federation) = &self.federation else { return Ok(None) };
         match federation.peers()?.into_iter().find(|p| p.org == org) {
             Some(peer) => {
@@ -537,7 +540,8 @@ impl Node {
             self.store.as_ref(),
             &self.options.policy,
             self.pseudonym_secret.clone(),
-        )?)
+        )?
+        .with_reviews(Arc::clone(&self.ledger))?)
     }
 
     /// Objects of a collection (§5.3 GET objects), latest versions by default.
@@ -645,6 +649,13 @@ impl Node {
         filter: &Filter,
     ) -> Result<usize, Error> {
         let (info, access) = self.collection_for(principal, collection)?;
+        // A partner node's DELETE is an erasure notice; it needs write access only (partners
+        // push into collections they may not read).
+        if access.write
+            && let Some((peer, _)) = self.partner(&principal.org.name)?
+        {
+            return self.erase_for_partner(principal, &peer.name, object);
+        }
         if !access.read {
             return Err(Error::NotFound);
         }
@@ -716,7 +727,8 @@ impl Node {
                 e.column()
             ))
         })?;
-        let (accepted, mut failures) = validate_raw(envelope.objects.iter().map(|r| r.get()));
+        let (mut accepted, mut failures) = validate_raw(envelope.objects.iter().map(|r| r.get()));
+        self.refuse_erased(&mut accepted, &mut failures)?;
         let batch: Vec<store::Ingest<'_>> =
             accepted.iter().map(|(raw, object)| store::Ingest { raw, object }).collect();
         let provenance = store::Provenance {
@@ -775,7 +787,8 @@ impl Node {
         provenance: &store::Provenance,
     ) -> Result<ImportReport, Error> {
         let info = self.store.collection(collection)?.ok_or(Error::NotFound)?;
-        let (accepted, failures) = validate_raw(raws.iter().map(String::as_str));
+        let (mut accepted, mut failures) = validate_raw(raws.iter().map(String::as_str));
+        self.refuse_erased(&mut accepted, &mut failures)?;
         let batch: Vec<store::Ingest<'_>> =
             accepted.iter().map(|(raw, object)| store::Ingest { raw, object }).collect();
         let outcomes = if batch.is_empty() {
@@ -856,16 +869,7 @@ impl Node {
         };
         // Access follows the recipient: the partner organisation's grants, or the caller's.
         let recipient_principal = match &partner {
-            Some((peer, org, _)) => Principal {
-                user: store::User {
-                    id: -1,
-                    name: format!("peer:{}", peer.name),
-                    org: org.id,
-                    is_admin: false,
-                },
-                org: org.clone(),
-                scope: store::TokenScope::Read,
-            },
+            Some((peer, org, _)) => Principal::partner(&peer.name, org),
             None => principal.clone(),
         };
         let audience = match &partner {
@@ -1046,7 +1050,8 @@ fn cursor_context(
     )
 }
 
-fn now_micros() -> i64 {
+/// Now, in microseconds since the Unix epoch.
+pub fn now_micros() -> i64 {
     std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
         .map_or(0, |d| i64::try_from(d.as_micros()).unwrap_or(i64::MAX))

@@ -12,7 +12,8 @@
 //! organisation and may pass it on only as TLP allows a recipient to.
 
 use std::borrow::Cow;
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::{BTreeMap, BTreeSet, HashSet};
+use std::sync::Arc;
 
 use crate::{Principal, policy_config::PolicyConfig};
 
@@ -95,6 +96,10 @@ pub struct Sharing {
     users: BTreeMap<store::UserId, String>,
     now: stix::Timestamp,
     key: Vec<u8>,
+    /// Versions a person reviewed and approved (`meridian review approve`).
+    approved: HashSet<(String, String)>,
+    /// Where versions held back for review are queued.
+    reviews: Option<Arc<store::Ledger>>,
 }
 
 impl std::fmt::Debug for Sharing {
@@ -132,7 +137,26 @@ impl Sharing {
         base.unmarked = config.unmarked;
         base.known_markings = statement_markings(store)?;
         base.known_markings.extend(config.markings.clone());
-        Ok(Self { base, orgs, users, now: stix::Timestamp::now(), key })
+        Ok(Self {
+            base,
+            orgs,
+            users,
+            now: stix::Timestamp::now(),
+            key,
+            approved: HashSet::new(),
+            reviews: None,
+        })
+    }
+
+    /// Uses the review queue in `ledger`: versions a person approved are decided as reviewed,
+    /// and versions held back for review are queued there.
+    ///
+    /// # Errors
+    /// Ledger failures.
+    pub fn with_reviews(mut self, ledger: Arc<store::Ledger>) -> Result<Self, store::Error> {
+        self.approved = ledger.approved_reviews()?;
+        self.reviews = Some(ledger);
+        Ok(self)
     }
 
     fn org_name(&self, id: Option<store::OrgId>) -> Option<&str> {
@@ -195,7 +219,8 @@ impl Sharing {
         };
         let mut key = self.key.clone();
         key.extend_from_slice(recipient_key.as_bytes());
-        let context = policy::Context::new(&provenance, &self.now, &key);
+        let mut context = policy::Context::new(&provenance, &self.now, &key);
+        context.reviewed = self.approved.contains(&(version.id.clone(), version.version.clone()));
         match policy::decide(&object, &recipient, policy, &context) {
             policy::Decision::Share => Disclosure::Share {
                 json: Cow::Borrowed(&version.json),
@@ -213,7 +238,33 @@ impl Sharing {
                     Err(e) => Disclosure::Withhold(format!("redaction failed: {e}")),
                 }
             }
-            policy::Decision::Withhold(reason) => Disclosure::Withhold(reason.to_string()),
+            policy::Decision::Withhold(reason) => {
+                if let policy::Reason::Review(what) = &reason {
+                    self.queue_review(audience, version, what);
+                }
+                Disclosure::Withhold(reason.to_string())
+            }
+        }
+    }
+
+    /// Queues `version` for a person to review. The version stays withheld whatever happens
+    /// here, so a failure to queue is logged, not returned.
+    fn queue_review(&self, audience: &Audience<'_>, version: &store::StoredVersion, what: &str) {
+        let Some(ledger) = &self.reviews else { return };
+        let (recipient, org) = match audience {
+            Audience::User(p) => (format!("user:{}", p.user.name), p.org.name.clone()),
+            Audience::Partner { node, org, .. } => (format!("peer:{node}"), org.name.clone()),
+        };
+        let request = store::ReviewRequest {
+            object_id: version.id.clone(),
+            version: version.version.clone(),
+            recipient,
+            org: Some(org),
+            reason: what.to_owned(),
+        };
+        let now = store::timestamp_to_micros(&self.now);
+        if let Err(e) = ledger.queue_reviews(&[request], now) {
+            tracing::error!(object = %version.id, error = %e, "Cannot queue a review; the object stays withheld.");
         }
     }
 }

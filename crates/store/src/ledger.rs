@@ -60,7 +60,7 @@ pub struct LedgerFilter {
 
 /// The ledger.
 pub struct Ledger {
-    conn: Mutex<Connection>,
+    pub(crate) conn: Mutex<Connection>,
 }
 
 impl std::fmt::Debug for Ledger {
@@ -104,6 +104,7 @@ impl Ledger {
             CREATE TRIGGER IF NOT EXISTS ledger_no_delete BEFORE DELETE ON ledger
                 BEGIN SELECT RAISE(ABORT, 'the ledger is append-only'); END;",
         )?;
+        conn.execute_batch(crate::stewardship::SCHEMA)?;
         Ok(Self { conn: Mutex::new(conn) })
     }
 

@@ -22,6 +22,8 @@ mod ledger;
 mod model;
 #[cfg(feature = "sqlite")]
 mod sqlite;
+#[cfg(feature = "sqlite")]
+mod stewardship;
 
 pub use error::Error;
 #[cfg(feature = "sqlite")]
@@ -35,3 +37,5 @@ pub use model::{
 };
 #[cfg(feature = "sqlite")]
 pub use sqlite::SqliteStore;
+#[cfg(feature = "sqlite")]
+pub use stewardship::{Erasure, Review, ReviewRequest, Verdict};

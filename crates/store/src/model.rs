@@ -297,6 +297,10 @@ pub trait Store: Send + Sync {
     /// Removes an object's versions selected by `query` (its `ids` name the object) from a
     /// collection; returns how many entries were removed.
     fn remove(&self, collection: &str, query: &Query) -> Result<usize, Error>;
+    /// Erases every version of `object_id` from the store: collection entries, the versions'
+    /// JSON and recorded conflicts, with the freed pages overwritten and the write-ahead log
+    /// truncated, so the content is not left on disk. Returns how many versions were removed.
+    fn purge(&self, object_id: &str) -> Result<usize, Error>;
     /// Stores a status resource (JSON) owned by a user.
     fn put_status(&self, id: &str, user: UserId, json: &str) -> Result<(), Error>;
     /// A status resource, if it exists and belongs to `user`.

@@ -560,6 +560,29 @@ impl Store for SqliteStore {
         })
     }
 
+    fn purge(&self, object_id: &str) -> Result<usize, Error> {
+        self.write(|w| {
+            w.conn.pragma_update(None, "secure_delete", "ON")?;
+            let result = (|| -> Result<usize, Error> {
+                let tx = w.conn.transaction()?;
+                tx.execute(
+                    "DELETE FROM collection_objects WHERE object_rowid IN (SELECT rowid FROM objects WHERE id = ?1)",
+                    [object_id],
+                )?;
+                let removed = tx.execute("DELETE FROM objects WHERE id = ?1", [object_id])?;
+                tx.execute("DELETE FROM conflicts WHERE object_id = ?1", [object_id])?;
+                tx.commit()?;
+                Ok(removed)
+            })();
+            w.conn.pragma_update(None, "secure_delete", "OFF")?;
+            let removed = result?;
+            // The old page images stay in the write-ahead log until a checkpoint copies the
+            // zeroed pages over them and the log is truncated.
+            w.conn.query_row("PRAGMA wal_checkpoint(TRUNCATE)", [], |_| Ok(()))?;
+            Ok(removed)
+        })
+    }
+
     fn put_status(&self, id: &str, user: UserId, json: &str) -> Result<(), Error> {
         self.write(|w| {
             w.conn.execute(
@@ -977,6 +1000,43 @@ mod tests {
         );
         let page = store.query("c1", &all()).unwrap_or_else(|e| panic!("{e}"));
         assert_eq!(page.items.len(), 2);
+    }
+
+    #[test]
+    fn purge_leaves_no_trace_of_the_content_on_disk() {
+        let (dir, store) = open();
+        store.add_collection("c2", None, "Two", None).unwrap_or_else(|e| panic!("{e}"));
+        let mut secret = indicator("2024-01-01T00:00:00.000Z", ACME).1.as_map().clone();
+        secret.insert("description".into(), "Contact Erika Mustermann-Unique".into());
+        let secret = object(Value::Object(secret));
+        let keep = object(serde_json::json!({
+            "type": "indicator", "spec_version": "2.1", "id": "indicator--9e2e2d2b-17d4-4cbf-938f-98ee46b3cd3f",
+            "created": "2024-01-01T00:00:00.000Z", "modified": "2024-01-01T00:00:00.000Z",
+            "pattern": "[domain-name:value = 'kept.example']", "pattern_type": "stix", "valid_from": "2024-01-01T00:00:00Z"
+        }));
+        ingest(&store, &[secret.clone(), keep], 1);
+        let batch = [Ingest { raw: &secret.0, object: &secret.1 }];
+        store.ingest("c2", &batch, &prov(1)).unwrap_or_else(|e| panic!("{e}"));
+        let mut conflicting = secret.1.as_map().clone();
+        conflicting.insert("name".into(), "Erika Mustermann-Unique again".into());
+        ingest(&store, &[object(Value::Object(conflicting))], 1);
+        let id = secret.1.id().as_str().to_owned();
+        assert_eq!(store.purge(&id).unwrap_or_else(|e| panic!("{e}")), 1);
+        for c in ["c1", "c2"] {
+            let left = store.query(c, &all()).unwrap_or_else(|e| panic!("{e}")).items;
+            assert!(left.iter().all(|v| v.id != id), "{c} still lists it");
+        }
+        assert_eq!(store.query("c1", &all()).unwrap_or_else(|e| panic!("{e}")).items.len(), 1);
+        assert_eq!(store.integrity_check().unwrap_or_default(), "ok");
+        drop(store);
+        for file in std::fs::read_dir(dir.path()).unwrap_or_else(|e| panic!("{e}")).flatten() {
+            let bytes = std::fs::read(file.path()).unwrap_or_default();
+            assert!(
+                !bytes.windows(16).any(|w| w == b"Mustermann-Uniqu"),
+                "{} still holds the erased content",
+                file.path().display()
+            );
+        }
     }
 
     #[test]

@@ -4,6 +4,7 @@ mod crash;
 mod formats;
 mod matching;
 mod pattern;
+mod steward;
 mod stix;
 mod stix_oracle;
 mod store_match;

@@ -5,7 +5,7 @@ use std::process::Command;
 
 use crate::taxii_client::start_node;
 
-fn run(args: &[&str]) -> (Option<i32>, String, String) {
+pub(crate) fn run(args: &[&str]) -> (Option<i32>, String, String) {
     let out =
         Command::new(env!("CARGO_BIN_EXE_meridian")).args(args).output().expect("meridian runs");
     (

@@ -21,6 +21,18 @@ fn check_with(
     to: &str,
     role: &str,
 ) -> String {
+    check_reviewed(policy, agreement, object, to, role, false)
+}
+
+#[track_caller]
+fn check_reviewed(
+    policy: &Policy,
+    agreement: &Agreement,
+    object: &stix::Object,
+    to: &str,
+    role: &str,
+    reviewed: bool,
+) -> String {
     let holder = OrgId::new(HOLDER);
     let mut provenance = match role {
         "source" => Provenance::local(&holder),
@@ -31,7 +43,8 @@ fn check_with(
     provenance.named_users.insert(UserId::new("alice"));
     provenance.collection = Some("shared".into());
     let now = world::now();
-    let context = Context::new(&provenance, &now, b"partner key");
+    let mut context = Context::new(&provenance, &now, b"partner key");
+    context.reviewed = reviewed;
     let (kind, name) = to.split_once(':').unwrap_or((to, ""));
     let org = OrgId::new(name);
     let (alice, bob) = (UserId::new("alice"), UserId::new("bob"));
@@ -374,6 +387,21 @@ fn free_text_personal_data_and_review() {
     );
     assert_eq!(pii(note("contact: Jane Roe at the plant"), PiiForm::Drop), "withhold pii.review");
     assert_eq!(pii(note("contact: Jane Roe at the plant"), PiiForm::Pass), "share");
+    // Once a person has reviewed the uncertain finding and found no personal data, it no
+    // longer holds the object back; certain findings are still minimised.
+    let mut unsure = note("contact: Jane Roe at the plant, or jdoe@corp.example");
+    unsure["object_marking_refs"] = json!([Tlp::Clear.marking_id()]);
+    let unsure = world::object(unsure);
+    let (policy, a) = (world::policy(), pii_agreement(PiiForm::Drop));
+    let to = format!("partner:{CLIENT}");
+    assert_eq!(
+        check_reviewed(&policy, &a, &unsure, &to, "recipient", false),
+        "withhold pii.review"
+    );
+    assert_eq!(
+        check_reviewed(&policy, &a, &unsure, &to, "recipient", true),
+        "redacted -authors.[0] content=contact: Jane Roe at the plant, or [redacted]"
+    );
     // Inside the holder organisation nothing is minimised.
     let inside = world::object(note("contact: Jane Roe, jdoe@corp.example"));
     assert_eq!(check(&inside, &format!("user:{HOLDER}"), "recipient"), "share");

@@ -1,0 +1,221 @@
+//! The review queue and erasure, through the TAXII API: what waits for a person is not sent
+//! until approved; what is erased is gone for good, and a partner's erasure notice erases here.
+
+use std::sync::Arc;
+
+use axum::body::Body;
+use axum::http::{Request, StatusCode};
+use http_body_util::BodyExt as _;
+use serde_json::{Value, json};
+use tower::ServiceExt as _;
+
+const TAXII: &str = "application/taxii+json;version=2.1";
+const SHARED: &str = "/meridian/collections/shared-indicators/objects/";
+
+struct Node {
+    node: Arc<service::Node>,
+    ledger: Arc<store::Ledger>,
+    app: axum::Router,
+    tokens: std::collections::HashMap<String, String>,
+    _dir: tempfile::TempDir,
+}
+
+/// A demo node; with `partner`, the organisation `us-cert` is also a configured partner node.
+fn node(partner: bool) -> Node {
+    let dir = tempfile::tempdir().expect("temporary directory");
+    let store = store::SqliteStore::open(&store::Options::new(dir.path())).expect("store opens");
+    let ledger = Arc::new(store::Ledger::open(dir.path()).expect("ledger opens"));
+    let mut node =
+        service::Node::new(Arc::new(store), Arc::clone(&ledger), service::Options::default())
+            .expect("node starts");
+    if partner {
+        let federation = store::Federation::open(dir.path()).expect("federation opens");
+        federation
+            .put_peer(&store::Peer {
+                name: "us".into(),
+                url: "https://us-cert.example/meridian/".into(),
+                org: "us-cert".into(),
+                token: "unused".into(),
+                agreement: "name = \"us\"\npartner = \"us-cert\"\nhighest_tlp = \"amber\"\n".into(),
+                allow_http: false,
+                allow_private: false,
+                push_to: None,
+            })
+            .expect("peer added");
+        node = node.with_federation(Arc::new(federation));
+    }
+    let node = Arc::new(node);
+    service::admin::bootstrap(&node, "EU", None).expect("bootstrap");
+    let summary = service::demo::load(&node).expect("demo loads").expect("first load");
+    Node {
+        app: server::router(Arc::clone(&node), &server::Options::default()),
+        node,
+        ledger,
+        tokens: summary.tokens.into_iter().collect(),
+        _dir: dir,
+    }
+}
+
+impl Node {
+    async fn call(
+        &self,
+        method: &str,
+        path: &str,
+        user: &str,
+        body: Option<Value>,
+    ) -> (StatusCode, Value) {
+        let request = Request::builder()
+            .method(method)
+            .uri(path)
+            .header("accept", TAXII)
+            .header("content-type", TAXII)
+            .header("authorization", format!("Bearer {}", self.tokens[user]));
+        let body = body.map_or_else(Body::empty, |b| Body::from(b.to_string()));
+        let response = self
+            .app
+            .clone()
+            .oneshot(request.body(body).expect("request builds"))
+            .await
+            .expect("router answers");
+        let status = response.status();
+        let bytes = response.into_body().collect().await.expect("body").to_bytes();
+        (status, serde_json::from_slice(&bytes).unwrap_or(Value::Null))
+    }
+
+    async fn ids(&self, user: &str) -> Vec<String> {
+        let (status, page) = self.call("GET", &format!("{SHARED}?limit=1000"), user, None).await;
+        assert_eq!(status, StatusCode::OK, "{page}");
+        page["objects"]
+            .as_array()
+            .map(|o| o.iter().filter_map(|x| x["id"].as_str().map(str::to_owned)).collect())
+            .unwrap_or_default()
+    }
+}
+
+fn note(n: u8, content: &str) -> Value {
+    json!({"type": "note", "spec_version": "2.1", "id": format!("note--5a1e0b2c-3d4e-4f5a-8b6c-7d8e9f0a1b{n:02}"),
+           "created": "2026-07-01T00:00:00.000Z", "modified": "2026-07-01T00:00:00.000Z",
+           "content": content, "object_refs": [format!("note--5a1e0b2c-3d4e-4f5a-8b6c-7d8e9f0a1b{n:02}")],
+           "object_marking_refs": [stix::Tlp::Green.marking_id()]})
+}
+
+#[tokio::test]
+async fn uncertain_personal_data_waits_for_a_person() {
+    let n = node(false);
+    let (approve, reject, plain) = (
+        note(1, "Contact: Jane Roe at the plant"),
+        note(2, "Reported by Max Mustermann, night shift"),
+        note(3, "C2 moved to 203.0.113.7"),
+    );
+    let ids: Vec<String> = [&approve, &reject, &plain]
+        .iter()
+        .map(|o| o["id"].as_str().unwrap_or("").to_owned())
+        .collect();
+    let (_, status) = n
+        .call("POST", SHARED, "us-analyst", Some(json!({"objects": [approve, reject, plain]})))
+        .await;
+    assert_eq!(status["success_count"], 3, "{status}");
+    // Across the border (US → DE) the unsure names hold two notes back; the third goes.
+    let seen = n.ids("de-analyst").await;
+    assert!(!seen.contains(&ids[0]), "note 1 was shared before review");
+    assert!(!seen.contains(&ids[1]), "note 2 was shared before review");
+    assert!(seen.contains(&ids[2]));
+    let pending = n.ledger.reviews(true).expect("queue reads");
+    let queued: Vec<&str> = pending.iter().map(|r| r.request.object_id.as_str()).collect();
+    assert_eq!(queued, [ids[0].as_str(), ids[1].as_str()]);
+    assert!(pending.iter().all(|r| r.request.recipient == "user:de-analyst"
+        && r.request.org.as_deref() == Some("de-cert")
+        && r.request.reason.contains("content")));
+    // Reading again queues nothing new.
+    n.ids("de-analyst").await;
+    assert_eq!(n.ledger.reviews(true).expect("queue reads").len(), 2);
+
+    n.ledger.decide_review(pending[0].id, store::Verdict::Approved, "analyst", 1).expect("approve");
+    n.ledger.decide_review(pending[1].id, store::Verdict::Rejected, "analyst", 1).expect("reject");
+    let seen = n.ids("de-analyst").await;
+    assert!(seen.contains(&ids[0]), "approved: shared");
+    assert!(!seen.contains(&ids[1]), "rejected: still held back");
+    assert!(n.ledger.reviews(true).expect("queue reads").is_empty());
+    let (_, shared) = n.call("GET", &format!("{SHARED}{}/", ids[0]), "de-analyst", None).await;
+    assert_eq!(shared["objects"][0]["content"], "Contact: Jane Roe at the plant");
+    let recorded = n
+        .ledger
+        .entries(&store::LedgerFilter { object_id: Some(ids[0].clone()), ..Default::default() })
+        .expect("ledger reads");
+    assert!(recorded.iter().any(|e| e.disclosure.recipient == "user:de-analyst"));
+    // Inside the submitting organisation nothing waits.
+    let own = n.ids("us-analyst").await;
+    assert!(ids.iter().all(|id| own.contains(id)));
+}
+
+fn indicator(n: u8, marking: &str) -> Value {
+    json!({"type": "indicator", "spec_version": "2.1", "id": format!("indicator--5a1e0b2c-3d4e-4f5a-8b6c-7d8e9f0a1c{n:02}"),
+           "created": "2026-07-01T00:00:00.000Z", "modified": "2026-07-01T00:00:00.000Z",
+           "pattern": format!("[domain-name:value = 'erase-{n}.example']"), "pattern_type": "stix",
+           "valid_from": "2026-07-01T00:00:00Z", "object_marking_refs": [marking]})
+}
+
+#[tokio::test]
+async fn an_erased_object_is_gone_and_stays_gone() {
+    let n = node(false);
+    let green = stix::Tlp::Green.marking_id();
+    let (object, kept) = (indicator(1, green), indicator(2, green));
+    let id = object["id"].as_str().unwrap_or("").to_owned();
+    let (_, status) = n
+        .call("POST", SHARED, "us-analyst", Some(json!({"objects": [object.clone(), kept]})))
+        .await;
+    assert_eq!(status["success_count"], 2, "{status}");
+    assert!(n.ids("de-analyst").await.contains(&id));
+
+    let erased = n.node.erase(&id, "data-subject request 17", "admin:test").expect("erases");
+    assert_eq!(erased, service::Erased { versions: 1, already: false });
+    for user in ["us-analyst", "de-analyst"] {
+        assert!(!n.ids(user).await.contains(&id), "{user} still sees it");
+        let (status, _) = n.call("GET", &format!("{SHARED}{id}/"), user, None).await;
+        assert_eq!(status, StatusCode::NOT_FOUND);
+    }
+    // Nobody can bring it back: not the submitter, not an import.
+    let (_, again) = n.call("POST", SHARED, "us-analyst", Some(json!({"objects": [object]}))).await;
+    assert_eq!(
+        (again["success_count"].as_u64(), again["failure_count"].as_u64()),
+        (Some(0), Some(1))
+    );
+    assert!(again["failures"][0]["message"].as_str().unwrap_or("").contains("erased"), "{again}");
+    assert!(n.node.erase(&id, "again", "admin:test").expect("idempotent").already);
+    assert!(matches!(
+        n.node.erase("not-an-id", "x", "admin:test"),
+        Err(service::Error::Invalid(_))
+    ));
+    // The ledger still says who received it, so partners can be told.
+    let recipients = n.ledger.recipients_of(&id).expect("ledger reads");
+    assert!(recipients.iter().any(|(r, _)| r == "user:de-analyst"), "{recipients:?}");
+}
+
+#[tokio::test]
+async fn a_partners_delete_is_an_erasure_notice() {
+    let n = node(true);
+    let green = stix::Tlp::Green.marking_id();
+    let (theirs, ours) = (indicator(3, green), indicator(4, green));
+    let (their_id, our_id) = (
+        theirs["id"].as_str().unwrap_or("").to_owned(),
+        ours["id"].as_str().unwrap_or("").to_owned(),
+    );
+    let (_, status) =
+        n.call("POST", SHARED, "us-analyst", Some(json!({"objects": [theirs]}))).await;
+    assert_eq!(status["success_count"], 1, "{status}");
+    let (_, status) = n.call("POST", SHARED, "de-analyst", Some(json!({"objects": [ours]}))).await;
+    assert_eq!(status["success_count"], 1, "{status}");
+    // The partner (us-cert's node) may not erase what another organisation shared.
+    let (status, _) = n.call("DELETE", &format!("{SHARED}{our_id}/"), "us-analyst", None).await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+    let (status, _) = n.call("DELETE", &format!("{SHARED}{their_id}/"), "us-analyst", None).await;
+    assert_eq!(status, StatusCode::OK);
+    let erasures = n.ledger.erasures().expect("ledger reads");
+    assert_eq!(erasures.len(), 1);
+    assert_eq!(
+        (erasures[0].object_id.as_str(), erasures[0].requested_by.as_str()),
+        (their_id.as_str(), "peer:us")
+    );
+    assert!(!n.ids("de-analyst").await.contains(&their_id));
+    assert!(n.ids("de-analyst").await.contains(&our_id));
+}
