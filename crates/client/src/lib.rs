@@ -107,14 +107,8 @@ impl Client {
         let api_root =
             if api_root.ends_with('/') { api_root.to_owned() } else { format!("{api_root}/") };
         check_url(&api_root, outbound)?;
-        let config = ureq::Agent::config_builder()
-            .max_redirects(0)
-            .http_status_as_error(false)
-            .timeout_global(Some(Duration::from_secs(120)))
-            .timeout_connect(Some(Duration::from_secs(10)))
-            .build();
         Ok(Self {
-            agent: config.into(),
+            agent: agent(outbound),
             api_root,
             authorization: format!("Bearer {token}"),
             outbound,
@@ -280,6 +274,58 @@ fn parse<T: serde::de::DeserializeOwned>(url: &str, body: &[u8]) -> Result<T, Er
         .map_err(|e| Error::Protocol { url: url.to_owned(), reason: e.to_string() })
 }
 
+/// An HTTP agent that keeps the outbound rules: no redirects, bounded time, and a resolver that
+/// checks the addresses it hands to the connector. `check_url` resolves before a request to give
+/// a clear error; this check is the one that counts, because it runs on the very addresses the
+/// connection uses — a DNS answer that changes between the two (rebinding) is refused too.
+pub(crate) fn agent(outbound: Outbound) -> ureq::Agent {
+    let config = ureq::Agent::config_builder()
+        .max_redirects(0)
+        .http_status_as_error(false)
+        .timeout_global(Some(Duration::from_secs(120)))
+        .timeout_connect(Some(Duration::from_secs(10)))
+        .build();
+    ureq::Agent::with_parts(
+        config,
+        ureq::unversioned::transport::DefaultConnector::default(),
+        CheckedResolver {
+            outbound,
+            inner: ureq::unversioned::resolver::DefaultResolver::default(),
+        },
+    )
+}
+
+/// Resolves like the default resolver, then refuses special addresses unless allowed.
+#[derive(Debug)]
+struct CheckedResolver {
+    outbound: Outbound,
+    inner: ureq::unversioned::resolver::DefaultResolver,
+}
+
+impl ureq::unversioned::resolver::Resolver for CheckedResolver {
+    fn resolve(
+        &self,
+        uri: &ureq::http::Uri,
+        config: &ureq::config::Config,
+        timeout: ureq::unversioned::transport::NextTimeout,
+    ) -> Result<ureq::unversioned::resolver::ResolvedSocketAddrs, ureq::Error> {
+        let addresses = self.inner.resolve(uri, config, timeout)?;
+        if !self.outbound.allow_private
+            && let Some(bad) = addresses.iter().find(|a| is_special(&a.ip()))
+        {
+            return Err(ureq::Error::Io(std::io::Error::new(
+                std::io::ErrorKind::PermissionDenied,
+                format!(
+                    "{} resolved to {}, a loopback, private or link-local address, when connecting",
+                    uri.host().unwrap_or(""),
+                    bad.ip()
+                ),
+            )));
+        }
+        Ok(addresses)
+    }
+}
+
 /// Checks a URL against the outbound rules, resolving its host.
 ///
 /// # Errors
@@ -353,6 +399,37 @@ fn is_special(ip: &IpAddr) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_connection_itself_is_checked_not_only_the_url() {
+        // A request that skipped `check_url` (as a rebound DNS name would, in effect) still
+        // cannot reach a loopback address: the resolver refuses it before the connection.
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap_or_else(|e| panic!("{e}"));
+        listener.set_nonblocking(true).unwrap_or_else(|e| panic!("{e}"));
+        let url = format!(
+            "http://{}/meridian/",
+            listener.local_addr().map(|a| a.to_string()).unwrap_or_default()
+        );
+        let strict = agent(Outbound { allow_http: true, allow_private: false });
+        let err = strict.get(&url).call().map(|_| ()).unwrap_err().to_string();
+        assert!(err.contains("127.0.0.1, a loopback, private or link-local address"), "{err}");
+        assert!(listener.accept().is_err(), "a connection was made");
+        // Allowed for a peer configured so, the same request connects.
+        let lab = agent(Outbound { allow_http: true, allow_private: true });
+        let handle = std::thread::spawn(move || lab.get(&url).call().map(|_| ()));
+        let mut connected = false;
+        for _ in 0..200 {
+            if let Ok((mut stream, _)) = listener.accept() {
+                use std::io::Write as _;
+                let _ = stream.write_all(b"HTTP/1.1 204 No Content\r\ncontent-length: 0\r\n\r\n");
+                connected = true;
+                break;
+            }
+            std::thread::sleep(std::time::Duration::from_millis(25));
+        }
+        assert!(connected, "the allowed request did not connect");
+        let _ = handle.join();
+    }
 
     #[test]
     fn outbound_rules() {
