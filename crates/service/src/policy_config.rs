@@ -10,6 +10,7 @@
 //! clients = ["energie-nord"]    # TLP:AMBER may reach these from de-cert
 //! communities = ["eu-csirts"]   # TLP:GREEN stays within shared communities
 //! internal_ranges = ["10.0.0.0/8"]
+//! identities = ["identity--8e2e2d2b-17d4-4cbf-938f-98ee46b3cd3f"]   # its own STIX identities
 //!
 //! [markings]                    # other marking definitions and what they mean
 //! "marking-definition--2c0b90f2-f99d-4d6f-8b2a-ba041f0ae31b" = "statement"
@@ -26,6 +27,9 @@ pub struct OrgDeclarations {
     pub communities: Vec<String>,
     /// Internal address ranges (victim addresses).
     pub internal_ranges: Vec<policy::IpNet>,
+    /// The STIX identities that stand for the organisation (its `created_by_ref`): pseudonymised,
+    /// with their names and contact data, for partners whose agreement asks for it.
+    pub identities: Vec<stix::Identifier>,
 }
 
 /// The parsed policy file.
@@ -114,6 +118,17 @@ impl PolicyConfig {
                                                     e.0
                                                 ))
                                             })
+                                        })
+                                        .collect::<Result<_, _>>()?;
+                                }
+                                "identities" => {
+                                    declared.identities = items
+                                        .iter()
+                                        .map(|i| match i.parse::<stix::Identifier>() {
+                                            Ok(id) if id.object_type() == "identity" => Ok(id),
+                                            _ => Err(err(format!(
+                                                "`orgs.{name}.identities`: `{i}` is not an identity id"
+                                            ))),
                                         })
                                         .collect::<Result<_, _>>()?;
                                 }

@@ -96,6 +96,8 @@ pub struct Sharing {
     users: BTreeMap<store::UserId, String>,
     now: stix::Timestamp,
     key: Vec<u8>,
+    /// The organisations' own identities (`identities` in the policy file).
+    submitters: BTreeSet<stix::Identifier>,
     /// Versions a person reviewed and approved (`meridian review approve`).
     approved: HashSet<(String, String)>,
     /// Where versions held back for review are queued.
@@ -137,12 +139,14 @@ impl Sharing {
         base.unmarked = config.unmarked;
         base.known_markings = statement_markings(store)?;
         base.known_markings.extend(config.markings.clone());
+        let submitters = config.orgs.values().flat_map(|d| d.identities.iter().cloned()).collect();
         Ok(Self {
             base,
             orgs,
             users,
             now: stix::Timestamp::now(),
             key,
+            submitters,
             approved: HashSet::new(),
             reviews: None,
         })
@@ -220,6 +224,7 @@ impl Sharing {
         let mut key = self.key.clone();
         key.extend_from_slice(recipient_key.as_bytes());
         let mut context = policy::Context::new(&provenance, &self.now, &key);
+        context.submitters = &self.submitters;
         context.reviewed = self.approved.contains(&(version.id.clone(), version.version.clone()));
         match policy::decide(&object, &recipient, policy, &context) {
             policy::Decision::Share => Disclosure::Share {

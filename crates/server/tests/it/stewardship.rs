@@ -22,12 +22,21 @@ struct Node {
 
 /// A demo node; with `partner`, the organisation `us-cert` is also a configured partner node.
 fn node(partner: bool) -> Node {
+    node_with(partner, "")
+}
+
+/// A demo node with `policy` as its policy file.
+fn node_with(partner: bool, policy: &str) -> Node {
     let dir = tempfile::tempdir().expect("temporary directory");
     let store = store::SqliteStore::open(&store::Options::new(dir.path())).expect("store opens");
     let ledger = Arc::new(store::Ledger::open(dir.path()).expect("ledger opens"));
+    let mut options = service::Options::default();
+    if !policy.is_empty() {
+        options.policy =
+            service::PolicyConfig::parse("policy.toml", policy).expect("policy parses");
+    }
     let mut node =
-        service::Node::new(Arc::new(store), Arc::clone(&ledger), service::Options::default())
-            .expect("node starts");
+        service::Node::new(Arc::new(store), Arc::clone(&ledger), options).expect("node starts");
     if partner {
         let federation = store::Federation::open(dir.path()).expect("federation opens");
         federation
@@ -218,4 +227,40 @@ async fn a_partners_delete_is_an_erasure_notice() {
     );
     assert!(!n.ids("de-analyst").await.contains(&their_id));
     assert!(n.ids("de-analyst").await.contains(&our_id));
+}
+
+#[tokio::test]
+async fn declared_identities_are_pseudonymised_for_partners() {
+    let de = "identity--5a1e0b2c-3d4e-4f5a-8b6c-7d8e9f0a1d01";
+    let n = node_with(
+        true,
+        &format!("holder = \"node-operator\"\n[orgs.de-cert]\nidentities = [\"{de}\"]\n"),
+    );
+    let green = stix::Tlp::Green.marking_id();
+    let identity = json!({"type": "identity", "spec_version": "2.1", "id": de,
+        "created": "2026-07-01T00:00:00.000Z", "modified": "2026-07-01T00:00:00.000Z",
+        "name": "DE-CERT incident desk", "identity_class": "organization",
+        "contact_information": "desk@cert.example", "object_marking_refs": [green]});
+    let mut signed = indicator(5, green);
+    signed["created_by_ref"] = json!(de);
+    let (_, status) =
+        n.call("POST", SHARED, "de-analyst", Some(json!({"objects": [identity, signed]}))).await;
+    assert_eq!(status["success_count"], 2, "{status}");
+    // us-cert is a partner node: the agreement pseudonymises submitters.
+    let (status, page) = n.call("GET", &format!("{SHARED}?limit=1000"), "us-analyst", None).await;
+    assert_eq!(status, StatusCode::OK);
+    let text = page.to_string();
+    assert!(!text.contains(de), "the submitter's identity id reached the partner");
+    assert!(!text.contains("DE-CERT incident desk") && !text.contains("desk@cert.example"));
+    let objects = page["objects"].as_array().cloned().unwrap_or_default();
+    let signed = objects
+        .iter()
+        .find(|o| o["pattern"].as_str().is_some_and(|p| p.contains("erase-5.example")))
+        .expect("the indicator is shared");
+    let pseudonym = signed["created_by_ref"].as_str().unwrap_or_default();
+    let renamed = objects.iter().find(|o| o["id"] == pseudonym).expect("the identity, renamed");
+    assert!(renamed["name"].as_str().unwrap_or_default().starts_with("submitter-"), "{renamed}");
+    // A user of this node (no agreement) sees the identity as submitted.
+    let (_, own) = n.call("GET", &format!("{SHARED}{de}/"), "energy-analyst", None).await;
+    assert_eq!(own["objects"][0]["name"], "DE-CERT incident desk");
 }
