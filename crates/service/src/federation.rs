@@ -115,13 +115,33 @@ pub fn pull(node: &Node, federation: &Federation, peer: &Peer) -> Result<SyncRep
             let wanted: HashSet<(String, String)> =
                 pairs.into_iter().zip(known).filter(|(_, k)| !k).map(|(p, _)| p).collect();
             report.skipped += manifest.objects.len() - wanted.len();
-            let ids: BTreeSet<String> = wanted.iter().map(|(id, _)| id.clone()).collect();
-            let mut raws = fetch(
+            // When the whole manifest page is wanted (a first sync, a busy partner), the same
+            // page of objects is one request; anything it lacks is then fetched by id.
+            let mut raws = Vec::new();
+            if !wanted.is_empty() && wanted.len() == manifest.objects.len() {
+                let mut query = format!("limit={PAGE}&match[version]=all");
+                if let Some(c) = &cursor {
+                    query.push_str(&format!("&added_after={c}"));
+                }
+                let page = client.objects(&collection.id, &query).map_err(remote)?;
+                raws.extend(page.objects.into_iter().filter(|o| is_wanted(o, &wanted)));
+            }
+            let got: HashSet<(String, String)> = raws.iter().filter_map(|r| key_of(r)).collect();
+            // Unversioned objects (SCOs) have no version of their own to compare.
+            let unversioned: HashSet<&str> =
+                got.iter().filter(|(_, v)| v.is_empty()).map(|(id, _)| id.as_str()).collect();
+            let rest: HashSet<(String, String)> = wanted
+                .difference(&got)
+                .filter(|(id, _)| !unversioned.contains(id.as_str()))
+                .cloned()
+                .collect();
+            let ids: BTreeSet<String> = rest.iter().map(|(id, _)| id.clone()).collect();
+            raws.extend(fetch(
                 &client,
                 &collection.id,
                 &ids.into_iter().collect::<Vec<_>>(),
-                Some(&wanted),
-            )?;
+                Some(&rest),
+            )?);
             // Dependency-complete: fetch referenced objects this node does not have.
             let present: HashSet<String> = raws.iter().filter_map(|r| id_of(r)).collect();
             let referenced: Vec<String> = raws
@@ -170,23 +190,7 @@ fn fetch(
             }
             let page = client.objects(collection, &query).map_err(remote)?;
             for object in page.objects {
-                let keep = match wanted {
-                    None => true,
-                    Some(set) => {
-                        let value: Value =
-                            serde_json::from_str(object.get()).unwrap_or(Value::Null);
-                        let id = value.get("id").and_then(Value::as_str).unwrap_or("").to_owned();
-                        let version = value
-                            .get("modified")
-                            .or_else(|| value.get("created"))
-                            .and_then(Value::as_str)
-                            .unwrap_or("")
-                            .to_owned();
-                        set.contains(&(id.clone(), version))
-                            || set.iter().any(|(i, v)| *i == id && v.is_empty())
-                    }
-                };
-                if keep {
+                if wanted.is_none_or(|set| is_wanted(&object, set)) {
                     out.push(object);
                 }
             }
@@ -197,6 +201,24 @@ fn fetch(
         }
     }
     Ok(out)
+}
+
+/// An object's `(id, version)` as a manifest names it (`modified`, else `created`).
+fn key_of(raw: &RawValue) -> Option<(String, String)> {
+    let value: Value = serde_json::from_str(raw.get()).ok()?;
+    let id = value.get("id").and_then(Value::as_str)?.to_owned();
+    let version = value
+        .get("modified")
+        .or_else(|| value.get("created"))
+        .and_then(Value::as_str)
+        .unwrap_or("");
+    Some((id, version.to_owned()))
+}
+
+/// Whether `raw` is one of the wanted versions (an unversioned object is wanted by id).
+fn is_wanted(raw: &RawValue, wanted: &HashSet<(String, String)>) -> bool {
+    let Some((id, version)) = key_of(raw) else { return false };
+    wanted.contains(&(id.clone(), version)) || wanted.iter().any(|(i, v)| *i == id && v.is_empty())
 }
 
 fn id_of(raw: &RawValue) -> Option<String> {
