@@ -19,18 +19,7 @@ fn parse(c: &mut Criterion) {
     c.bench_function("parse", |b| b.iter(|| pattern::parse(std::hint::black_box(text))));
 }
 
-/// A deterministic pseudo-random sequence (SplitMix64).
-struct Rng(u64);
-
-impl Rng {
-    fn next(&mut self) -> u64 {
-        self.0 = self.0.wrapping_add(0x9e37_79b9_7f4a_7c15);
-        let mut z = self.0;
-        z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
-        z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
-        z ^ (z >> 31)
-    }
-}
+use test_support::SplitMix64 as Rng;
 
 fn ip(k: u64) -> String {
     format!("10.{}.{}.{}", (k >> 16) & 255, (k >> 8) & 255, k & 255)
@@ -63,7 +52,7 @@ fn indicator(k: u64, mixed: bool) -> String {
 /// Observation `k`: one SCO whose value hits one of the first `hit_range` patterns one time in
 /// ten, and nothing otherwise.
 fn observation(rng: &mut Rng, hit_range: u64) -> Value {
-    let r = rng.next();
+    let r = rng.next_u64();
     let k = if r.is_multiple_of(10) { (r >> 8) % hit_range } else { 1 << 40 | (r >> 8) };
     let object = match k % 4 {
         0 => json!({"type": "ipv4-addr", "value": ip(k)}),

@@ -43,7 +43,67 @@ const PAGE: usize = 500;
 /// Ids per `match[id]` request.
 const IDS_PER_REQUEST: usize = 50;
 
-fn client_for(peer: &Peer) -> Result<client::Client, Error> {
+/// What federation needs from a partner node: the TAXII 2.1 calls, plus Meridian's erasure
+/// list. `client::Client` is the real one; tests put a simulated network behind it.
+pub trait Remote {
+    /// The collections this node may see at the peer.
+    ///
+    /// # Errors
+    /// Transport, status and protocol errors.
+    fn collections(&self) -> Result<taxii::Collections, Error>;
+    /// A manifest page; `query` is a URL query without `?`.
+    ///
+    /// # Errors
+    /// As [`Remote::collections`].
+    fn manifest(&self, collection: &str, query: &str) -> Result<taxii::Manifest, Error>;
+    /// An objects page; `query` is a URL query without `?`.
+    ///
+    /// # Errors
+    /// As [`Remote::collections`].
+    fn objects(&self, collection: &str, query: &str) -> Result<client::ObjectsPage, Error>;
+    /// Posts objects; returns the status.
+    ///
+    /// # Errors
+    /// As [`Remote::collections`].
+    fn add_objects(&self, collection: &str, objects: &[&RawValue]) -> Result<taxii::Status, Error>;
+    /// Deletes an object (an erasure notice); false when the peer does not hold it.
+    ///
+    /// # Errors
+    /// As [`Remote::collections`].
+    fn delete_object(&self, collection: &str, object: &str) -> Result<bool, Error>;
+    /// The objects the peer erased that this node received from it.
+    ///
+    /// # Errors
+    /// As [`Remote::collections`].
+    fn erasures(&self) -> Result<Vec<String>, Error>;
+}
+
+impl Remote for client::Client {
+    fn collections(&self) -> Result<taxii::Collections, Error> {
+        client::Client::collections(self).map_err(remote)
+    }
+    fn manifest(&self, collection: &str, query: &str) -> Result<taxii::Manifest, Error> {
+        client::Client::manifest(self, collection, query).map_err(remote)
+    }
+    fn objects(&self, collection: &str, query: &str) -> Result<client::ObjectsPage, Error> {
+        client::Client::objects(self, collection, query).map_err(remote)
+    }
+    fn add_objects(&self, collection: &str, objects: &[&RawValue]) -> Result<taxii::Status, Error> {
+        client::Client::add_objects(self, collection, objects).map_err(remote)
+    }
+    fn delete_object(&self, collection: &str, object: &str) -> Result<bool, Error> {
+        client::Client::delete_object(self, collection, object).map_err(remote)
+    }
+    fn erasures(&self) -> Result<Vec<String>, Error> {
+        client::Client::erasures(self).map_err(remote)
+    }
+}
+
+/// The real client for `peer`, under the outbound rules configured for it.
+///
+/// # Errors
+/// `Invalid` when the peer's URL breaks the outbound rules.
+pub fn client_for(peer: &Peer) -> Result<client::Client, Error> {
     let outbound =
         client::Outbound { allow_http: peer.allow_http, allow_private: peer.allow_private };
     client::Client::new(&peer.url, &peer.token, outbound).map_err(remote)
@@ -85,7 +145,19 @@ fn local_collection(node: &Node, peer: &Peer, remote: &taxii::Collection) -> Res
 /// Peer, transport and store failures; what was stored before the failure stays, and the cursor
 /// covers exactly that.
 pub fn pull(node: &Node, federation: &Federation, peer: &Peer) -> Result<SyncReport, Error> {
-    let client = client_for(peer)?;
+    pull_from(node, federation, peer, &client_for(peer)?)
+}
+
+/// [`pull`] through `client`.
+///
+/// # Errors
+/// As [`pull`].
+pub fn pull_from(
+    node: &Node,
+    federation: &Federation,
+    peer: &Peer,
+    client: &dyn Remote,
+) -> Result<SyncReport, Error> {
     let partner = node.store().org_by_name(&peer.org)?.ok_or(Error::NotFound)?;
     let provenance = store::Provenance {
         user: None,
@@ -95,11 +167,9 @@ pub fn pull(node: &Node, federation: &Federation, peer: &Peer) -> Result<SyncRep
     };
     let mut report = SyncReport::default();
     // Erasures first: an erased object must not be pulled again meanwhile.
-    let erasures = client.erasures().map_err(remote)?;
+    let erasures = client.erasures()?;
     report.erased = node.apply_partner_erasures(peer, &partner, &erasures)?;
-    for collection in
-        client.collections().map_err(remote)?.collections.into_iter().filter(|c| c.can_read)
-    {
+    for collection in client.collections()?.collections.into_iter().filter(|c| c.can_read) {
         let local = local_collection(node, peer, &collection)?;
         loop {
             let cursor = federation.cursor(&peer.name, "pull", &collection.id)?;
@@ -107,7 +177,7 @@ pub fn pull(node: &Node, federation: &Federation, peer: &Peer) -> Result<SyncRep
             if let Some(c) = &cursor {
                 query.push_str(&format!("&added_after={c}"));
             }
-            let manifest = client.manifest(&collection.id, &query).map_err(remote)?;
+            let manifest = client.manifest(&collection.id, &query)?;
             let Some(last) = manifest.objects.last().map(|r| r.date_added.clone()) else { break };
             let pairs: Vec<(String, String)> =
                 manifest.objects.iter().map(|r| (r.id.clone(), r.version.clone())).collect();
@@ -123,7 +193,7 @@ pub fn pull(node: &Node, federation: &Federation, peer: &Peer) -> Result<SyncRep
                 if let Some(c) = &cursor {
                     query.push_str(&format!("&added_after={c}"));
                 }
-                let page = client.objects(&collection.id, &query).map_err(remote)?;
+                let page = client.objects(&collection.id, &query)?;
                 raws.extend(page.objects.into_iter().filter(|o| is_wanted(o, &wanted)));
             }
             let got: HashSet<(String, String)> = raws.iter().filter_map(|r| key_of(r)).collect();
@@ -137,7 +207,7 @@ pub fn pull(node: &Node, federation: &Federation, peer: &Peer) -> Result<SyncRep
                 .collect();
             let ids: BTreeSet<String> = rest.iter().map(|(id, _)| id.clone()).collect();
             raws.extend(fetch(
-                &client,
+                client,
                 &collection.id,
                 &ids.into_iter().collect::<Vec<_>>(),
                 Some(&rest),
@@ -153,7 +223,7 @@ pub fn pull(node: &Node, federation: &Federation, peer: &Peer) -> Result<SyncRep
                 .collect();
             let missing = federation.missing(&referenced)?;
             if !missing.is_empty() {
-                raws.extend(fetch(&client, &collection.id, &missing, None)?);
+                raws.extend(fetch(client, &collection.id, &missing, None)?);
             }
             let raws: Vec<String> = raws.into_iter().map(|r| r.get().to_owned()).collect();
             let outcome = node.import(&local, &raws, &provenance)?;
@@ -174,7 +244,7 @@ pub fn pull(node: &Node, federation: &Federation, peer: &Peer) -> Result<SyncRep
 
 /// Fetches objects by id (all versions), keeping only the wanted `(id, version)` pairs if given.
 fn fetch(
-    client: &client::Client,
+    client: &dyn Remote,
     collection: &str,
     ids: &[String],
     wanted: Option<&HashSet<(String, String)>>,
@@ -188,7 +258,7 @@ fn fetch(
             if let Some(n) = &next {
                 query.push_str(&format!("&next={n}"));
             }
-            let page = client.objects(collection, &query).map_err(remote)?;
+            let page = client.objects(collection, &query)?;
             for object in page.objects {
                 if wanted.is_none_or(|set| is_wanted(&object, set)) {
                     out.push(object);
@@ -261,7 +331,20 @@ pub fn push(
     peer: &Peer,
     target: &str,
 ) -> Result<SyncReport, Error> {
-    let client = client_for(peer)?;
+    push_to(node, federation, peer, target, &client_for(peer)?)
+}
+
+/// [`push`] through `client`.
+///
+/// # Errors
+/// As [`push`].
+pub fn push_to(
+    node: &Node,
+    federation: &Federation,
+    peer: &Peer,
+    target: &str,
+    client: &dyn Remote,
+) -> Result<SyncReport, Error> {
     let partner = node.store().org_by_name(&peer.org)?.ok_or(Error::NotFound)?;
     // The partner, as a principal of this node: what it could read here is what it may receive.
     let principal = Principal::partner(&peer.name, &partner);
@@ -330,7 +413,7 @@ pub fn push(
                 let raws: Vec<Box<RawValue>> =
                     batch.into_iter().filter_map(|v| RawValue::from_string(v.json).ok()).collect();
                 let refs: Vec<&RawValue> = raws.iter().map(AsRef::as_ref).collect();
-                let status = client.add_objects(target, &refs).map_err(remote)?;
+                let status = client.add_objects(target, &refs)?;
                 report.pushed += usize::try_from(status.success_count).unwrap_or(usize::MAX);
                 report.push_refused += usize::try_from(status.failure_count).unwrap_or(usize::MAX);
             }
@@ -365,9 +448,23 @@ pub struct ErasureReport {
 /// # Errors
 /// Ledger failures and a peer whose URL breaks the outbound rules.
 pub fn propagate_erasures(node: &Node, peer: &Peer) -> Result<ErasureReport, Error> {
+    if node.ledger().erasures()?.is_empty() {
+        return Ok(ErasureReport::default());
+    }
+    propagate_erasures_via(node, peer, &client_for(peer)?)
+}
+
+/// [`propagate_erasures`] through `client`.
+///
+/// # Errors
+/// As [`propagate_erasures`].
+pub fn propagate_erasures_via(
+    node: &Node,
+    peer: &Peer,
+    client: &dyn Remote,
+) -> Result<ErasureReport, Error> {
     let mut report = ErasureReport::default();
     let ledger = node.ledger();
-    let mut client = None;
     for erasure in ledger.erasures()? {
         let id = erasure.object_id.as_str();
         if ledger.erasure_notice(id, &peer.name)?.is_some() {
@@ -403,10 +500,6 @@ pub fn propagate_erasures(node: &Node, peer: &Peer) -> Result<ErasureReport, Err
             }],
             now_micros(),
         )?;
-        if client.is_none() {
-            client = Some(client_for(peer)?);
-        }
-        let Some(client) = &client else { continue };
         match client.delete_object(target, id) {
             Ok(deleted) => {
                 let outcome = if deleted { "deleted" } else { "not held" };
@@ -437,12 +530,25 @@ pub fn agreement_of(peer: &Peer) -> Result<policy::Agreement, Error> {
 /// # Errors
 /// As [`pull`] and [`push`].
 pub fn sync(node: &Node, federation: &Federation, peer: &Peer) -> Result<SyncReport, Error> {
-    let erasures = propagate_erasures(node, peer)?;
-    let mut report = pull(node, federation, peer)?;
+    sync_with(node, federation, peer, &client_for(peer)?)
+}
+
+/// [`sync`] through `client`.
+///
+/// # Errors
+/// As [`sync`].
+pub fn sync_with(
+    node: &Node,
+    federation: &Federation,
+    peer: &Peer,
+    client: &dyn Remote,
+) -> Result<SyncReport, Error> {
+    let erasures = propagate_erasures_via(node, peer, client)?;
+    let mut report = pull_from(node, federation, peer, client)?;
     report.erasures_sent = erasures.delivered;
     report.erasures_pending = erasures.undelivered.len();
     if let Some(target) = &peer.push_to {
-        let pushed = push(node, federation, peer, target)?;
+        let pushed = push_to(node, federation, peer, target, client)?;
         report.pushed = pushed.pushed;
         report.push_refused = pushed.push_refused;
         report.withheld = pushed.withheld;

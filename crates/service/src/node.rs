@@ -731,11 +731,15 @@ impl Node {
         self.refuse_erased(&mut accepted, &mut failures)?;
         let batch: Vec<store::Ingest<'_>> =
             accepted.iter().map(|(raw, object)| store::Ingest { raw, object }).collect();
+        // A partner node's push is something this node receives from that partner (as a pull
+        // would be), not a submission by a local organisation that chose the collection's
+        // audience: otherwise TLP:AMBER+STRICT pushed here could be passed on.
+        let peer = self.partner(&principal.org.name)?.map(|(peer, _)| peer.name);
         let provenance = store::Provenance {
             user: Some(principal.user.id),
             org: Some(principal.org.id),
-            peer: None,
-            channel: "taxii".into(),
+            channel: if peer.is_some() { "push" } else { "taxii" }.into(),
+            peer,
         };
         let outcomes = if batch.is_empty() {
             Vec::new()
