@@ -2,9 +2,12 @@
 //! RFC 1918 space, cloud ranges) that make poor indicators. An indicator on one is flagged when
 //! the set is compiled, and its hits are suppressed and counted unless the caller asks otherwise.
 //!
-//! The format is MISP's warninglist JSON (`name`, `type`, `list`, …). The types `string`,
-//! `substring`, `hostname` and `cidr` are supported; a `regex` list is loaded but matches nothing
-//! (FIXME: compile it with the pattern crate's linear-time regex engine), and a warning says so.
+//! The format is MISP's warninglist JSON (`name`, `type`, `list`, …), with the types `string`,
+//! `substring`, `hostname`, `cidr` and `regex`. Regex entries are written as MISP writes them for
+//! PHP's `preg_match`, `/body/flags` (flags `i`, `m`, `s`, `x`), or bare; they search the
+//! normalised value, unanchored. They run on a linear-time engine: an entry it cannot run
+//! (back-references, look-around) or that is not a valid regex is skipped with a warning naming
+//! it, never silently.
 
 use std::collections::HashSet;
 use std::path::Path;
@@ -31,8 +34,8 @@ enum Rule {
     Hostname(HashSet<String>),
     /// Overlapping a listed block: sorted, merged, disjoint `(first, last, is_v6)` ranges.
     Cidr(Vec<(bool, u128, u128)>),
-    /// Not supported; matches nothing.
-    Regex,
+    /// Any of the entries, compiled into one linear-time automaton (`None`: no usable entry).
+    Regex(Option<regex_automata::meta::Regex>),
 }
 
 impl Warninglist {
@@ -87,10 +90,7 @@ impl Warninglist {
                 }
                 Rule::Cidr(merged)
             }
-            "regex" => {
-                tracing::warn!(warninglist = %name, "Regex warninglists are not supported; this one matches nothing.");
-                Rule::Regex
-            }
+            "regex" => Rule::Regex(compile_regexes(&name, items)),
             other => return Err(format!("unknown warninglist type {other:?}")),
         };
         Ok(Warninglist { name, rule })
@@ -125,9 +125,56 @@ impl Warninglist {
                 let i = ranges.partition_point(|&(r6, _, end)| (r6, end) < (v6, first));
                 ranges.get(i).is_some_and(|&(r6, start, _)| r6 == v6 && start <= last)
             }
-            Rule::Regex => false,
+            Rule::Regex(regex) => regex.as_ref().is_some_and(|r| r.is_match(value)),
         }
     }
+}
+
+/// The largest compiled size of one warninglist's regexes.
+const MAX_REGEX_BYTES: usize = 8 << 20;
+
+/// Compiles a regex warninglist's entries; entries that cannot be used are skipped with a warning.
+fn compile_regexes<'a>(
+    list: &str,
+    items: impl Iterator<Item = &'a str>,
+) -> Option<regex_automata::meta::Regex> {
+    let config = || {
+        regex_automata::meta::Regex::config()
+            .nfa_size_limit(Some(MAX_REGEX_BYTES))
+            .hybrid_cache_capacity(2 * MAX_REGEX_BYTES)
+    };
+    let mut usable = Vec::new();
+    for item in items.filter(|i| !i.is_empty()) {
+        match regex_entry(item) {
+            Ok(source) => {
+                match regex_automata::meta::Regex::builder().configure(config()).build(&source) {
+                    Ok(_) => usable.push(source),
+                    Err(e) => {
+                        tracing::warn!(warninglist = %list, entry = %item, error = %e, "Regex entry skipped.");
+                    }
+                }
+            }
+            Err(why) => {
+                tracing::warn!(warninglist = %list, entry = %item, %why, "Regex entry skipped.");
+            }
+        }
+    }
+    if usable.is_empty() {
+        return None;
+    }
+    regex_automata::meta::Regex::builder().configure(config()).build_many(&usable).ok()
+}
+
+/// `/body/flags` (PHP's delimited form) or a bare regex, as a source with inline flags.
+fn regex_entry(item: &str) -> Result<String, String> {
+    let (body, flags) = match item.strip_prefix('/').and_then(|rest| rest.rsplit_once('/')) {
+        Some((body, flags)) if !body.is_empty() => (body, flags),
+        _ => (item, ""),
+    };
+    if let Some(bad) = flags.chars().find(|f| !"imsx".contains(*f)) {
+        return Err(format!("the flag `{bad}` is not supported"));
+    }
+    Ok(if flags.is_empty() { body.to_owned() } else { format!("(?{flags}){body}") })
 }
 
 #[cfg(test)]
@@ -182,8 +229,25 @@ mod tests {
         let sub = list("substring", &["amazonaws"]);
         assert!(on(&sub, "x.s3.AmazonAWS.com"));
         assert!(!on(&sub, "evil.example"));
-        let regex = list("regex", &[".*"]);
-        assert!(!on(&regex, "evil.example"));
+        // MISP writes regex entries for preg_match: delimited, with flags, unanchored.
+        let regex = list(
+            "regex",
+            &[
+                r"/^(.+\.)?gstatic\.com$/i",
+                r"cdn[0-9]+\.example\.net",
+                r"/(a)\1/",
+                "/[unclosed/",
+                "/x/e",
+            ],
+        );
+        assert!(on(&regex, "fonts.GSTATIC.com"));
+        assert!(on(&regex, "gstatic.com"));
+        assert!(!on(&regex, "gstatic.com.evil.example"));
+        assert!(on(&regex, "eu.cdn12.example.net"));
+        assert!(!on(&regex, "cdnx.example.net"));
+        // The back-reference, the broken and the PHP-only entries are skipped, not fatal.
+        assert!(!on(&regex, "aa.example"));
+        assert!(!on(&list("regex", &["(a)\\1"]), "aa.example"));
     }
 
     #[test]
