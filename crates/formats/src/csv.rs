@@ -18,7 +18,7 @@ use std::io::Write;
 use serde_json::{Map, Value, json};
 
 use crate::Error;
-use crate::export::Selection;
+use crate::export::{Selected, Selection};
 use crate::indicator::parse_tlp;
 use crate::observable::{HashAlgorithm, Observable};
 use crate::report::Import;
@@ -295,17 +295,38 @@ fn parse_records(text: &str, delimiter: u8) -> Result<Vec<(usize, Vec<String>)>,
 /// # Errors
 /// When writing fails.
 pub fn write_csv(selection: &Selection, out: &mut (impl Write + ?Sized)) -> Result<(), Error> {
+    write_header(out)?;
+    for selected in selection.objects() {
+        write_rows(selected, out)?;
+    }
+    Ok(())
+}
+
+/// Writes the header row of [`write_csv`]; then [`write_rows`] writes each selected indicator
+/// as it comes (CSV keeps input order and duplicates, so it needs no state).
+///
+/// # Errors
+/// When writing fails.
+pub fn write_header(out: &mut (impl Write + ?Sized)) -> Result<(), Error> {
     writeln!(out, "type,value,indicator_id,name,tlp,valid_from,valid_until,labels")?;
-    for (selected, observable) in selection.observables() {
-        let object = selected.object();
-        let text = |key: &str| object.get(key).and_then(Value::as_str).unwrap_or("").to_owned();
-        let labels: Vec<&str> = object
-            .get("labels")
-            .and_then(Value::as_array)
-            .into_iter()
-            .flatten()
-            .filter_map(Value::as_str)
-            .collect();
+    Ok(())
+}
+
+/// Writes the rows of one selected indicator, one per value.
+///
+/// # Errors
+/// When writing fails.
+pub fn write_rows(selected: &Selected, out: &mut (impl Write + ?Sized)) -> Result<(), Error> {
+    let object = selected.object();
+    let text = |key: &str| object.get(key).and_then(Value::as_str).unwrap_or("").to_owned();
+    let labels: Vec<&str> = object
+        .get("labels")
+        .and_then(Value::as_array)
+        .into_iter()
+        .flatten()
+        .filter_map(Value::as_str)
+        .collect();
+    for observable in selected.observables() {
         let kind = match observable {
             Observable::Hash(a, _) => a.stix_name().to_owned(),
             other => other.kind().to_string(),

@@ -233,6 +233,72 @@ pub fn select(
     selection
 }
 
+/// [`select`] for enforcement exports read a page at a time (from a store): each object is
+/// checked as it comes, and the caller writes its [`Selected`] into a writer that keeps only
+/// values (`rpz::RpzZone`, `suricata::SuricataLists`…) and drops the object, so memory holds
+/// one object at a time instead of the collection. The rules and their order are those of
+/// [`select`]. Marking definitions cannot be gathered from the input first as `select` does
+/// (a definition may come after the objects it marks), so the caller names the non-TLP
+/// definitions it knows; any other non-TLP marking withholds the object.
+pub struct EnforcementSelector<'a> {
+    filter: &'a dyn Exportable,
+    options: SelectOptions<'a>,
+    defined: HashSet<String>,
+    /// What was withheld so far, in input order.
+    pub withheld: Vec<Withheld>,
+}
+
+impl fmt::Debug for EnforcementSelector<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("EnforcementSelector")
+            .field("now", &self.options.now)
+            .field("withheld", &self.withheld.len())
+            .finish_non_exhaustive()
+    }
+}
+
+impl<'a> EnforcementSelector<'a> {
+    /// A selector for `options.now`, its warninglists and filters (its `purpose` is ignored:
+    /// this is always an enforcement selection), `filter`, and the non-TLP marking
+    /// definitions (`defined`, by id) that are known not to restrict.
+    pub fn new(
+        filter: &'a dyn Exportable,
+        options: SelectOptions<'a>,
+        defined: impl IntoIterator<Item = String>,
+    ) -> EnforcementSelector<'a> {
+        let options = SelectOptions { purpose: Purpose::Enforcement, ..options };
+        EnforcementSelector {
+            filter,
+            options,
+            defined: defined.into_iter().collect(),
+            withheld: Vec::new(),
+        }
+    }
+
+    /// The object with its usable observables, or `None` when it is withheld (the reason is
+    /// added to [`EnforcementSelector::withheld`]) or has nothing enforceable.
+    pub fn select(&mut self, object: stix::Object) -> Option<Selected> {
+        let (tlp, rule) = check_rules(&object, &self.defined, &self.options);
+        let reason = rule.or_else(|| match self.filter.decide(&object) {
+            Decision::Share => None,
+            Decision::Withhold(why) => Some(Reason::Policy(why)),
+        });
+        if let Some(reason) = reason {
+            let id = object.id().as_str().to_owned();
+            self.withheld.push(Withheld { id, value: None, reason });
+            return None;
+        }
+        enforceable(object, tlp, &self.options, &mut self.withheld)
+    }
+}
+
+/// Adds `value` to a set of values kept by a writer, allocating only when it is new.
+pub(crate) fn insert_value(set: &mut std::collections::BTreeSet<Box<str>>, value: &str) {
+    if !set.contains(value) {
+        set.insert(value.into());
+    }
+}
+
 /// The object's TLP, and the first built-in rule it breaks.
 fn check_rules(
     object: &stix::Object,

@@ -59,13 +59,13 @@ pub mod zeek;
 pub use bundle::{import_stix, upgrade_20, write_bundle};
 pub use error::Error;
 pub use export::{
-    BuiltInRulesOnly, Decision, Exportable, Purpose, Reason, SelectOptions, Selected, Selection,
-    Withheld, select,
+    BuiltInRulesOnly, Decision, EnforcementSelector, Exportable, Purpose, Reason, SelectOptions,
+    Selected, Selection, Withheld, select,
 };
 pub use indicator::{IndicatorMeta, MERIDIAN_NAMESPACE, parse_tlp};
 pub use ipnet::{IpNet, merge as merge_ip_blocks};
 pub use observable::{HashAlgorithm, Kind, Observable, escape_pattern_string};
-pub use plain::write_plain;
+pub use plain::{PlainList, write_plain};
 pub use report::{Import, Problem, Report};
 pub use warninglist::Warninglists;
 

@@ -12,7 +12,8 @@
 use std::io::Write;
 
 use crate::Error;
-use crate::export::Selection;
+use crate::export::{Selected, Selection};
+use crate::ipnet::IpNet;
 use crate::observable::Observable;
 
 /// Settings for [`write_nft`].
@@ -51,39 +52,70 @@ pub fn write_nft(
     options: &NftOptions,
     out: &mut (impl Write + ?Sized),
 ) -> Result<(), Error> {
-    if !["inet", "ip", "ip6", "bridge", "netdev"].contains(&options.family.as_str()) {
-        return Err(Error::Options(format!("unknown nftables family `{}`", options.family)));
+    let mut sets = NftSets::new();
+    for selected in selection.objects() {
+        sets.add(selected);
     }
-    for name in [&options.table, &options.set_v4, &options.set_v6] {
-        let ok = name.bytes().next().is_some_and(|b| b.is_ascii_alphabetic())
-            && name.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_');
-        if !ok {
-            return Err(Error::Options(format!(
-                "nftables name `{name}` must be a letter then letters, digits or _"
-            )));
-        }
+    sets.write(options, out)
+}
+
+/// The sets built one selected indicator at a time (for exports read page by page): only the
+/// address blocks are kept, not the objects.
+#[derive(Debug, Clone, Default)]
+pub struct NftSets {
+    nets: Vec<IpNet>,
+}
+
+impl NftSets {
+    /// Empty sets.
+    pub fn new() -> NftSets {
+        NftSets::default()
     }
-    let nets: Vec<_> = selection
-        .observables()
-        .filter_map(|(_, o)| match o {
+
+    /// Adds the addresses and blocks of a selected indicator.
+    pub fn add(&mut self, selected: &Selected) {
+        self.nets.extend(selected.observables().iter().filter_map(|o| match o {
             Observable::Ip(net) => Some(*net),
             _ => None,
-        })
-        .collect();
-    let merged = crate::ipnet::merge(&nets);
-    let (family, table) = (&options.family, &options.table);
-    writeln!(out, "# nftables sets written by Meridian. Do not edit: they are regenerated.")?;
-    writeln!(out, "add table {family} {table}")?;
-    for (set, v6, kind) in
-        [(&options.set_v4, false, "ipv4_addr"), (&options.set_v6, true, "ipv6_addr")]
-    {
-        writeln!(out, "add set {family} {table} {set} {{ type {kind}; flags interval; }}")?;
-        writeln!(out, "flush set {family} {table} {set}")?;
-        let elements: Vec<String> =
-            merged.iter().filter(|n| n.is_v6() == v6).map(ToString::to_string).collect();
-        for chunk in elements.chunks(PER_LINE) {
-            writeln!(out, "add element {family} {table} {set} {{ {} }}", chunk.join(", "))?;
-        }
+        }));
     }
-    Ok(())
+
+    /// Writes the set file.
+    ///
+    /// # Errors
+    /// As [`write_nft`].
+    pub fn write(
+        &self,
+        options: &NftOptions,
+        out: &mut (impl Write + ?Sized),
+    ) -> Result<(), Error> {
+        if !["inet", "ip", "ip6", "bridge", "netdev"].contains(&options.family.as_str()) {
+            return Err(Error::Options(format!("unknown nftables family `{}`", options.family)));
+        }
+        for name in [&options.table, &options.set_v4, &options.set_v6] {
+            let ok = name.bytes().next().is_some_and(|b| b.is_ascii_alphabetic())
+                && name.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_');
+            if !ok {
+                return Err(Error::Options(format!(
+                    "nftables name `{name}` must be a letter then letters, digits or _"
+                )));
+            }
+        }
+        let merged = crate::ipnet::merge(&self.nets);
+        let (family, table) = (&options.family, &options.table);
+        writeln!(out, "# nftables sets written by Meridian. Do not edit: they are regenerated.")?;
+        writeln!(out, "add table {family} {table}")?;
+        for (set, v6, kind) in
+            [(&options.set_v4, false, "ipv4_addr"), (&options.set_v6, true, "ipv6_addr")]
+        {
+            writeln!(out, "add set {family} {table} {set} {{ type {kind}; flags interval; }}")?;
+            writeln!(out, "flush set {family} {table} {set}")?;
+            let elements: Vec<String> =
+                merged.iter().filter(|n| n.is_v6() == v6).map(ToString::to_string).collect();
+            for chunk in elements.chunks(PER_LINE) {
+                writeln!(out, "add element {family} {table} {set} {{ {} }}", chunk.join(", "))?;
+            }
+        }
+        Ok(())
+    }
 }

@@ -5,7 +5,7 @@ use std::collections::BTreeSet;
 use std::io::Write;
 
 use crate::Error;
-use crate::export::Selection;
+use crate::export::{Selected, Selection};
 use crate::observable::Kind;
 
 /// Writes the values of the given kinds (all kinds when `kinds` is empty).
@@ -17,13 +17,44 @@ pub fn write_plain(
     kinds: &[Kind],
     out: &mut (impl Write + ?Sized),
 ) -> Result<(), Error> {
-    let values: BTreeSet<String> = selection
-        .observables()
-        .filter(|(_, o)| kinds.is_empty() || kinds.contains(&o.kind()))
-        .map(|(_, o)| o.to_string())
-        .collect();
-    for value in values {
-        writeln!(out, "{value}")?;
+    let mut list = PlainList::new(kinds);
+    for selected in selection.objects() {
+        list.add(selected);
     }
-    Ok(())
+    list.write(out)
+}
+
+/// A plain list built one selected indicator at a time (for exports read page by page): only
+/// the values are kept, not the objects.
+#[derive(Debug, Clone, Default)]
+pub struct PlainList {
+    kinds: Vec<Kind>,
+    values: BTreeSet<String>,
+}
+
+impl PlainList {
+    /// An empty list of values of `kinds` (all kinds when empty).
+    pub fn new(kinds: &[Kind]) -> PlainList {
+        PlainList { kinds: kinds.to_vec(), values: BTreeSet::new() }
+    }
+
+    /// Adds the values of a selected indicator.
+    pub fn add(&mut self, selected: &Selected) {
+        for observable in selected.observables() {
+            if self.kinds.is_empty() || self.kinds.contains(&observable.kind()) {
+                self.values.insert(observable.to_string());
+            }
+        }
+    }
+
+    /// Writes the list, one value per line, sorted.
+    ///
+    /// # Errors
+    /// When writing fails.
+    pub fn write(&self, out: &mut (impl Write + ?Sized)) -> Result<(), Error> {
+        for value in &self.values {
+            writeln!(out, "{value}")?;
+        }
+        Ok(())
+    }
 }

@@ -14,7 +14,7 @@
 use std::collections::BTreeSet;
 use std::io::Write;
 
-use crate::export::Selection;
+use crate::export::{Selected, Selection, insert_value};
 use crate::ipnet::IpNet;
 use crate::observable::{Observable, is_domain};
 use crate::{Error, digest};
@@ -80,9 +80,7 @@ pub fn next_serial(previous: Option<(u32, u64)>, digest: u64, now_unix: u64) -> 
 /// A digest of the records [`write_rpz`] would write (without the SOA), to decide whether the
 /// serial must change.
 pub fn content_digest(selection: &Selection, options: &RpzOptions) -> Result<u64, Error> {
-    let mut body = Vec::new();
-    write_records(selection, options, &mut body)?;
-    Ok(digest::fnv1a(&body))
+    Ok(digest::fnv1a(&RpzZone::from_selection(selection).records(options)?))
 }
 
 /// Writes the policy zone: the SOA and NS records, then, sorted and without duplicates, two
@@ -95,72 +93,116 @@ pub fn write_rpz(
     options: &RpzOptions,
     out: &mut (impl Write + ?Sized),
 ) -> Result<(), Error> {
-    for (what, name) in [("primary", &options.primary), ("contact", &options.contact)] {
-        if !is_fqdn(name) {
-            return Err(Error::Options(format!(
-                "RPZ {what} `{name}` is not a fully qualified name"
-            )));
-        }
-    }
-    writeln!(out, "; Response policy zone written by Meridian. Do not edit: it is regenerated.")?;
-    writeln!(out, "$TTL {}", options.ttl)?;
-    writeln!(
-        out,
-        "@ SOA {} {} {} 3600 600 86400 {}",
-        options.primary, options.contact, options.serial, options.ttl
-    )?;
-    writeln!(out, "@ NS {}", options.primary)?;
-    write_records(selection, options, out)
+    RpzZone::from_selection(selection).write(options, |_| options.serial, out).map(|_| ())
 }
 
-fn write_records(
-    selection: &Selection,
-    options: &RpzOptions,
-    out: &mut (impl Write + ?Sized),
-) -> Result<(), Error> {
-    let target = match &options.action {
-        RpzAction::Nxdomain => ".".to_owned(),
-        RpzAction::Nodata => "*.".to_owned(),
-        RpzAction::WalledGarden(name) => {
-            let name = if name.ends_with('.') { name.clone() } else { format!("{name}.") };
-            if !is_fqdn(&name) {
+/// A zone built one selected indicator at a time (for exports read page by page): only the
+/// listed names and address blocks are kept, not the objects.
+#[derive(Debug, Clone, Default)]
+pub struct RpzZone {
+    domains: BTreeSet<Box<str>>,
+    nets: Vec<IpNet>,
+}
+
+impl RpzZone {
+    /// An empty zone.
+    pub fn new() -> RpzZone {
+        RpzZone::default()
+    }
+
+    fn from_selection(selection: &Selection) -> RpzZone {
+        let mut zone = RpzZone::new();
+        for selected in selection.objects() {
+            zone.add(selected);
+        }
+        zone
+    }
+
+    /// Adds the domains and addresses of a selected indicator.
+    pub fn add(&mut self, selected: &Selected) {
+        for observable in selected.observables() {
+            match observable {
+                Observable::Domain(d) => insert_value(&mut self.domains, d),
+                Observable::Ip(net) => self.nets.push(*net),
+                _ => {}
+            }
+        }
+    }
+
+    /// Writes the zone like [`write_rpz`], with the SOA serial that `serial` returns for the
+    /// digest of the records (see [`next_serial`]); returns that serial.
+    ///
+    /// # Errors
+    /// As [`write_rpz`].
+    pub fn write(
+        &self,
+        options: &RpzOptions,
+        serial: impl FnOnce(u64) -> u32,
+        out: &mut (impl Write + ?Sized),
+    ) -> Result<u32, Error> {
+        for (what, name) in [("primary", &options.primary), ("contact", &options.contact)] {
+            if !is_fqdn(name) {
                 return Err(Error::Options(format!(
-                    "walled-garden target `{name}` is not a valid name"
+                    "RPZ {what} `{name}` is not a fully qualified name"
                 )));
             }
-            name
         }
-    };
-    let mut domains = BTreeSet::new();
-    let mut nets = Vec::new();
-    for (_, observable) in selection.observables() {
-        match observable {
-            Observable::Domain(d) => {
-                domains.insert(d.as_str());
+        let records = self.records(options)?;
+        let serial = serial(digest::fnv1a(&records));
+        writeln!(
+            out,
+            "; Response policy zone written by Meridian. Do not edit: it is regenerated."
+        )?;
+        writeln!(out, "$TTL {}", options.ttl)?;
+        writeln!(
+            out,
+            "@ SOA {} {} {serial} 3600 600 86400 {}",
+            options.primary, options.contact, options.ttl
+        )?;
+        writeln!(out, "@ NS {}", options.primary)?;
+        out.write_all(&records)?;
+        Ok(serial)
+    }
+
+    /// The records, without SOA and NS.
+    fn records(&self, options: &RpzOptions) -> Result<Vec<u8>, Error> {
+        let target = match &options.action {
+            RpzAction::Nxdomain => ".".to_owned(),
+            RpzAction::Nodata => "*.".to_owned(),
+            RpzAction::WalledGarden(name) => {
+                let name = if name.ends_with('.') { name.clone() } else { format!("{name}.") };
+                if !is_fqdn(&name) {
+                    return Err(Error::Options(format!(
+                        "walled-garden target `{name}` is not a valid name"
+                    )));
+                }
+                name
             }
-            Observable::Ip(net) if options.ip_triggers => nets.push(*net),
-            _ => {}
-        }
-    }
-    // A listed parent makes its subdomains redundant: `*.parent` covers them.
-    let covered = |d: &str| {
-        let mut rest = d;
-        while let Some((_, parent)) = rest.split_once('.') {
-            if domains.contains(parent) {
-                return true;
+        };
+        let domains = &self.domains;
+        // A listed parent makes its subdomains redundant: `*.parent` covers them.
+        let covered = |d: &str| {
+            let mut rest = d;
+            while let Some((_, parent)) = rest.split_once('.') {
+                if domains.contains(parent) {
+                    return true;
+                }
+                rest = parent;
             }
-            rest = parent;
+            false
+        };
+        let mut out = Vec::with_capacity(domains.len() * 64);
+        for domain in domains.iter().filter(|d| !covered(d)) {
+            writeln!(out, "{domain} CNAME {target}")?;
+            writeln!(out, "*.{domain} CNAME {target}")?;
         }
-        false
-    };
-    for domain in domains.iter().filter(|d| !covered(d)) {
-        writeln!(out, "{domain} CNAME {target}")?;
-        writeln!(out, "*.{domain} CNAME {target}")?;
+        if options.ip_triggers {
+            for net in crate::ipnet::merge(&self.nets) {
+                writeln!(out, "{} CNAME {target}", rpz_ip_name(&net))?;
+            }
+        }
+        Ok(out)
     }
-    for net in crate::ipnet::merge(&nets) {
-        writeln!(out, "{} CNAME {target}", rpz_ip_name(&net))?;
-    }
-    Ok(())
 }
 
 /// The owner name of an `rpz-ip` trigger: the prefix length, then the address in reverse order

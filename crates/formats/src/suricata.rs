@@ -12,7 +12,8 @@ use std::collections::BTreeSet;
 use std::io::Write;
 
 use crate::Error;
-use crate::export::Selection;
+use crate::export::{Selected, Selection, insert_value};
+use crate::ipnet::IpNet;
 use crate::observable::{HashAlgorithm, Observable};
 
 /// Settings for the Suricata writers.
@@ -99,116 +100,158 @@ pub fn write_suricata(
     options: &SuricataOptions,
     out: &mut (impl Write + ?Sized),
 ) -> Result<(), Error> {
-    if options.prefix.is_empty()
-        || !options.prefix.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
-    {
-        return Err(Error::Options(format!(
-            "Suricata prefix `{}` must be letters, digits, - and _",
-            options.prefix
-        )));
+    let mut lists = SuricataLists::new();
+    for selected in selection.objects() {
+        lists.add(selected);
     }
-    if !(1..=60).contains(&options.iprep_category) || !(1..=127).contains(&options.iprep_score) {
-        return Err(Error::Options("iprep category must be 1-60 and score 1-127".into()));
-    }
-    match file {
-        SuricataFile::Rules => write_rules(selection, options, out),
-        SuricataFile::Domains => {
-            for domain in values(selection, |o| matches!(o, Observable::Domain(_))) {
-                writeln!(out, "{}", base64(domain.as_bytes()))?;
-            }
-            Ok(())
-        }
-        SuricataFile::Hashes(algorithm) => {
-            for hash in
-                values(selection, |o| matches!(o, Observable::Hash(a, _) if *a == algorithm))
-            {
-                writeln!(out, "{hash}")?;
-            }
-            Ok(())
-        }
-        SuricataFile::IprepCategories => {
-            writeln!(out, "{},{},Meridian indicators", options.iprep_category, options.prefix)?;
-            Ok(())
-        }
-        SuricataFile::Iprep => {
-            let nets: Vec<_> = selection
-                .observables()
-                .filter_map(|(_, o)| match o {
-                    Observable::Ip(net) => Some(*net),
-                    _ => None,
-                })
-                .collect();
-            for net in crate::ipnet::merge(&nets) {
-                writeln!(out, "{net},{},{}", options.iprep_category, options.iprep_score)?;
-            }
-            Ok(())
-        }
-    }
+    lists.write(file, options, out)
 }
 
-fn values(selection: &Selection, keep: impl Fn(&Observable) -> bool) -> BTreeSet<String> {
-    selection.observables().filter(|(_, o)| keep(o)).map(|(_, o)| o.to_string()).collect()
+/// The values of a Suricata export, gathered one selected indicator at a time (for exports
+/// read page by page): only the values are kept, not the objects.
+#[derive(Debug, Clone, Default)]
+pub struct SuricataLists {
+    domains: BTreeSet<Box<str>>,
+    /// MD5, SHA-1 and SHA-256 values, in the order of [`HASH_FILES`].
+    hashes: [BTreeSet<Box<str>>; 3],
+    nets: Vec<IpNet>,
 }
 
-fn write_rules(
-    selection: &Selection,
-    options: &SuricataOptions,
-    out: &mut (impl Write + ?Sized),
-) -> Result<(), Error> {
-    let p = &options.prefix;
-    let load = |file: SuricataFile| {
-        let name = file.file_name(options);
-        if options.dataset_dir.is_empty() {
-            name
-        } else {
-            format!("{}/{name}", options.dataset_dir.trim_end_matches('/'))
+/// The hash algorithms with a dataset file, and the Suricata keyword that uses each.
+const HASH_FILES: [(HashAlgorithm, &str); 3] = [
+    (HashAlgorithm::Md5, "filemd5"),
+    (HashAlgorithm::Sha1, "filesha1"),
+    (HashAlgorithm::Sha256, "filesha256"),
+];
+
+impl SuricataLists {
+    /// Empty lists.
+    pub fn new() -> SuricataLists {
+        SuricataLists::default()
+    }
+
+    /// Adds the values of a selected indicator.
+    pub fn add(&mut self, selected: &Selected) {
+        for observable in selected.observables() {
+            match observable {
+                Observable::Domain(d) => insert_value(&mut self.domains, d),
+                Observable::Hash(algorithm, h) => {
+                    if let Some(i) = HASH_FILES.iter().position(|(a, _)| a == algorithm) {
+                        insert_value(&mut self.hashes[i], h);
+                    }
+                }
+                Observable::Ip(net) => self.nets.push(*net),
+                Observable::Url(_) | Observable::Email(_) => {}
+            }
         }
-    };
-    let has = |keep: &dyn Fn(&Observable) -> bool| selection.observables().any(|(_, o)| keep(o));
-    let mut rules = Vec::new();
-    if has(&|o| matches!(o, Observable::Domain(_))) {
-        let domains = load(SuricataFile::Domains);
-        for (proto, buffer, what) in
-            [("dns", "dns.query", "DNS query for"), ("tls", "tls.sni", "TLS SNI of")]
+    }
+
+    /// Writes one file.
+    ///
+    /// # Errors
+    /// As [`write_suricata`].
+    pub fn write(
+        &self,
+        file: SuricataFile,
+        options: &SuricataOptions,
+        out: &mut (impl Write + ?Sized),
+    ) -> Result<(), Error> {
+        if options.prefix.is_empty()
+            || !options.prefix.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
         {
-            rules.push(format!(
-                "alert {proto} any any -> any any (msg:\"Meridian: {what} a listed domain\"; {buffer}; \
-                 dataset:isset,{p}-domains,type string,load {domains}; classtype:trojan-activity; sid:{{sid}}; rev:1;)"
-            ));
+            return Err(Error::Options(format!(
+                "Suricata prefix `{}` must be letters, digits, - and _",
+                options.prefix
+            )));
+        }
+        if !(1..=60).contains(&options.iprep_category) || !(1..=127).contains(&options.iprep_score)
+        {
+            return Err(Error::Options("iprep category must be 1-60 and score 1-127".into()));
+        }
+        match file {
+            SuricataFile::Rules => self.write_rules(options, out),
+            SuricataFile::Domains => {
+                for domain in &self.domains {
+                    writeln!(out, "{}", base64(domain.as_bytes()))?;
+                }
+                Ok(())
+            }
+            SuricataFile::Hashes(algorithm) => {
+                if let Some(i) = HASH_FILES.iter().position(|(a, _)| *a == algorithm) {
+                    for hash in &self.hashes[i] {
+                        writeln!(out, "{hash}")?;
+                    }
+                }
+                Ok(())
+            }
+            SuricataFile::IprepCategories => {
+                writeln!(out, "{},{},Meridian indicators", options.iprep_category, options.prefix)?;
+                Ok(())
+            }
+            SuricataFile::Iprep => {
+                for net in crate::ipnet::merge(&self.nets) {
+                    writeln!(out, "{net},{},{}", options.iprep_category, options.iprep_score)?;
+                }
+                Ok(())
+            }
         }
     }
-    for (algorithm, keyword) in [
-        (HashAlgorithm::Md5, "filemd5"),
-        (HashAlgorithm::Sha1, "filesha1"),
-        (HashAlgorithm::Sha256, "filesha256"),
-    ] {
-        if has(&|o| matches!(o, Observable::Hash(a, _) if *a == algorithm)) {
-            let file = load(SuricataFile::Hashes(algorithm));
+
+    fn write_rules(
+        &self,
+        options: &SuricataOptions,
+        out: &mut (impl Write + ?Sized),
+    ) -> Result<(), Error> {
+        let p = &options.prefix;
+        let load = |file: SuricataFile| {
+            let name = file.file_name(options);
+            if options.dataset_dir.is_empty() {
+                name
+            } else {
+                format!("{}/{name}", options.dataset_dir.trim_end_matches('/'))
+            }
+        };
+        let mut rules = Vec::new();
+        if !self.domains.is_empty() {
+            let domains = load(SuricataFile::Domains);
+            for (proto, buffer, what) in
+                [("dns", "dns.query", "DNS query for"), ("tls", "tls.sni", "TLS SNI of")]
+            {
+                rules.push(format!(
+                    "alert {proto} any any -> any any (msg:\"Meridian: {what} a listed domain\"; {buffer}; \
+                     dataset:isset,{p}-domains,type string,load {domains}; classtype:trojan-activity; sid:{{sid}}; rev:1;)"
+                ));
+            }
+        }
+        for ((algorithm, keyword), values) in HASH_FILES.iter().zip(&self.hashes) {
+            if !values.is_empty() {
+                let file = load(SuricataFile::Hashes(*algorithm));
+                rules.push(format!(
+                    "alert http any any -> any any (msg:\"Meridian: file with a listed {} hash\"; {keyword}:{file}; \
+                     classtype:trojan-activity; sid:{{sid}}; rev:1;)",
+                    algorithm.stix_name()
+                ));
+            }
+        }
+        if !self.nets.is_empty() {
             rules.push(format!(
-                "alert http any any -> any any (msg:\"Meridian: file with a listed {} hash\"; {keyword}:{file}; \
-                 classtype:trojan-activity; sid:{{sid}}; rev:1;)",
-                algorithm.stix_name()
+                "alert ip any any -> any any (msg:\"Meridian: traffic with a listed IP address\"; iprep:any,{p},>,0; \
+                 classtype:trojan-activity; sid:{{sid}}; rev:1;)"
             ));
         }
+        let needed = u32::try_from(rules.len()).unwrap_or(u32::MAX);
+        if options.sid_end < options.sid_start || options.sid_end - options.sid_start + 1 < needed {
+            return Err(Error::Options(format!(
+                "the sid range {}-{} is too small for {needed} rules",
+                options.sid_start, options.sid_end
+            )));
+        }
+        writeln!(out, "# Suricata rules written by Meridian. Do not edit: they are regenerated.")?;
+        for (sid, rule) in (options.sid_start..).zip(rules) {
+            writeln!(out, "{}", rule.replace("{sid}", &sid.to_string()))?;
+        }
+        Ok(())
     }
-    if has(&|o| matches!(o, Observable::Ip(_))) {
-        rules.push(format!(
-            "alert ip any any -> any any (msg:\"Meridian: traffic with a listed IP address\"; iprep:any,{p},>,0; \
-             classtype:trojan-activity; sid:{{sid}}; rev:1;)"
-        ));
-    }
-    let needed = u32::try_from(rules.len()).unwrap_or(u32::MAX);
-    if options.sid_end < options.sid_start || options.sid_end - options.sid_start + 1 < needed {
-        return Err(Error::Options(format!(
-            "the sid range {}-{} is too small for {needed} rules",
-            options.sid_start, options.sid_end
-        )));
-    }
-    writeln!(out, "# Suricata rules written by Meridian. Do not edit: they are regenerated.")?;
-    for (sid, rule) in (options.sid_start..).zip(rules) {
-        writeln!(out, "{}", rule.replace("{sid}", &sid.to_string()))?;
-    }
-    Ok(())
 }
 
 /// Standard base64 with padding (RFC 4648 §4), as Suricata's string datasets expect.

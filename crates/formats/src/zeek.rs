@@ -10,7 +10,7 @@ use std::collections::BTreeSet;
 use std::io::Write;
 
 use crate::Error;
-use crate::export::Selection;
+use crate::export::{Selected, Selection};
 use crate::observable::Observable;
 
 /// Settings for [`write_zeek`].
@@ -35,32 +35,68 @@ pub fn write_zeek(
     options: &ZeekOptions,
     out: &mut (impl Write + ?Sized),
 ) -> Result<(), Error> {
-    let mut lines = BTreeSet::new();
-    for (selected, observable) in selection.observables() {
-        let (indicator, kind) = match observable {
-            Observable::Domain(d) => (d.clone(), "Intel::DOMAIN"),
-            Observable::Ip(net) if net.is_host() => (net.to_string(), "Intel::ADDR"),
-            Observable::Ip(net) => (net.to_string(), "Intel::SUBNET"),
-            // Zeek's URL indicators are written without the scheme.
-            Observable::Url(u) => {
-                (u.split_once("://").map_or(u.as_str(), |(_, rest)| rest).to_owned(), "Intel::URL")
-            }
-            Observable::Email(e) => (e.clone(), "Intel::EMAIL"),
-            Observable::Hash(_, h) => (h.clone(), "Intel::FILE_HASH"),
-        };
+    let mut intel = ZeekIntel::new();
+    for selected in selection.objects() {
+        intel.add(selected);
+    }
+    intel.write(options, out)
+}
+
+/// An Intel file built one selected indicator at a time (for exports read page by page): only
+/// its lines are kept, not the objects.
+#[derive(Debug, Clone, Default)]
+pub struct ZeekIntel {
+    lines: BTreeSet<(&'static str, String, String)>,
+}
+
+impl ZeekIntel {
+    /// An empty file.
+    pub fn new() -> ZeekIntel {
+        ZeekIntel::default()
+    }
+
+    /// Adds a line per value of a selected indicator.
+    pub fn add(&mut self, selected: &Selected) {
         let name = selected.name();
         let desc = if name.is_empty() {
             selected.object().id().to_string()
         } else {
             format!("{}: {name}", selected.object().id())
         };
-        lines.insert((kind, field(&indicator), field(&desc)));
+        let desc = field(&desc);
+        for observable in selected.observables() {
+            let (indicator, kind) = match observable {
+                Observable::Domain(d) => (d.clone(), "Intel::DOMAIN"),
+                Observable::Ip(net) if net.is_host() => (net.to_string(), "Intel::ADDR"),
+                Observable::Ip(net) => (net.to_string(), "Intel::SUBNET"),
+                // Zeek's URL indicators are written without the scheme.
+                Observable::Url(u) => (
+                    u.split_once("://").map_or(u.as_str(), |(_, rest)| rest).to_owned(),
+                    "Intel::URL",
+                ),
+                Observable::Email(e) => (e.clone(), "Intel::EMAIL"),
+                Observable::Hash(_, h) => (h.clone(), "Intel::FILE_HASH"),
+            };
+            self.lines.insert((kind, field(&indicator), desc.clone()));
+        }
     }
-    writeln!(out, "#fields\tindicator\tindicator_type\tmeta.source\tmeta.desc\tmeta.url")?;
-    for (kind, indicator, desc) in lines {
-        writeln!(out, "{indicator}\t{kind}\t{}\t{desc}\t-", field(&options.source))?;
+
+    /// Writes the file.
+    ///
+    /// # Errors
+    /// When writing fails.
+    pub fn write(
+        &self,
+        options: &ZeekOptions,
+        out: &mut (impl Write + ?Sized),
+    ) -> Result<(), Error> {
+        writeln!(out, "#fields\tindicator\tindicator_type\tmeta.source\tmeta.desc\tmeta.url")?;
+        let source = field(&options.source);
+        for (kind, indicator, desc) in &self.lines {
+            writeln!(out, "{indicator}\t{kind}\t{source}\t{desc}\t-")?;
+        }
+        Ok(())
     }
-    Ok(())
 }
 
 /// A field value: tabs, line breaks and other control characters become spaces, and an empty

@@ -6,6 +6,7 @@ mod leaks;
 mod misp;
 mod oracle;
 mod properties;
+mod streaming;
 
 use std::path::{Path, PathBuf};
 
