@@ -113,7 +113,21 @@ impl Ledger {
     /// # Errors
     /// Database failures (the caller must then not disclose).
     pub fn append(&self, disclosures: &[Disclosure], at_micros: i64) -> Result<(), Error> {
-        if disclosures.is_empty() {
+        self.append_all(disclosures.iter().cloned(), at_micros)
+    }
+
+    /// Appends disclosures, in order, in one transaction, as an iterator makes them (a large
+    /// export records each object without holding a million `Disclosure`s first).
+    ///
+    /// # Errors
+    /// Database failures (the caller must then not disclose).
+    pub fn append_all(
+        &self,
+        disclosures: impl IntoIterator<Item = Disclosure>,
+        at_micros: i64,
+    ) -> Result<(), Error> {
+        let mut disclosures = disclosures.into_iter().peekable();
+        if disclosures.peek().is_none() {
             return Ok(());
         }
         let mut conn = self.conn.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
@@ -136,17 +150,17 @@ impl Ledger {
             )?;
             for d in disclosures {
                 seq += 1;
-                let hash = chain(&prev, seq, at_micros, d);
+                let hash = chain(&prev, seq, at_micros, &d);
                 insert.execute(params![
                     seq,
                     at_micros,
-                    d.recipient,
-                    d.org,
-                    d.object_id,
-                    d.version,
-                    d.channel,
-                    d.rule,
-                    d.transform,
+                    &d.recipient,
+                    &d.org,
+                    &d.object_id,
+                    &d.version,
+                    &d.channel,
+                    &d.rule,
+                    &d.transform,
                     &hash[..]
                 ])?;
                 prev = hash.to_vec();

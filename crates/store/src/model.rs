@@ -307,6 +307,17 @@ pub trait Store: Send + Sync {
     fn status(&self, id: &str, user: UserId) -> Result<Option<String>, Error>;
     /// A persistent node secret (created on first use), e.g. the key for pagination tokens.
     fn secret(&self, name: &str) -> Result<Vec<u8>, Error>;
+    /// Atomically replaces the small state kept under `key` (e.g. a feed's last RPZ serial and
+    /// content digest) with what `update` makes of the current one (`None` when there is none),
+    /// and returns the new state. Concurrent updates of one key are serialised.
+    ///
+    /// # Errors
+    /// Database failures (then nothing changed).
+    fn update_state(
+        &self,
+        key: &str,
+        update: &mut dyn FnMut(Option<&[u8]>) -> Vec<u8>,
+    ) -> Result<Vec<u8>, Error>;
     /// Runs the backend's integrity check; returns its report (`ok` when healthy).
     fn integrity_check(&self) -> Result<String, Error>;
 }

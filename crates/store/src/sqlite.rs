@@ -624,6 +624,31 @@ impl Store for SqliteStore {
         })
     }
 
+    fn update_state(
+        &self,
+        key: &str,
+        update: &mut dyn FnMut(Option<&[u8]>) -> Vec<u8>,
+    ) -> Result<Vec<u8>, Error> {
+        // One writer connection: the read and the write cannot interleave with another update.
+        self.write(|w| {
+            let key = format!("state:{key}");
+            let tx = w.conn.transaction()?;
+            let current: Option<Vec<u8>> = tx
+                .query_row("SELECT value FROM meta WHERE key = ?1", [&key], |r| r.get(0))
+                .optional()?;
+            let next = update(current.as_deref());
+            if current.as_deref() != Some(next.as_slice()) {
+                tx.execute(
+                    "INSERT INTO meta (key, value) VALUES (?1, ?2)
+                     ON CONFLICT(key) DO UPDATE SET value = excluded.value",
+                    params![key, next],
+                )?;
+            }
+            tx.commit()?;
+            Ok(next)
+        })
+    }
+
     fn integrity_check(&self) -> Result<String, Error> {
         self.write(|w| {
             Ok(w.conn.query_row("PRAGMA integrity_check", [], |r| r.get::<_, String>(0))?)
@@ -1165,5 +1190,31 @@ mod tests {
         // The secret is stable across opens.
         let a = store.secret("next").unwrap_or_else(|e| panic!("{e}"));
         assert_eq!(a, store.secret("next").unwrap_or_else(|e| panic!("{e}")));
+    }
+
+    #[test]
+    fn state_updates_see_the_previous_state_and_survive_reopening() {
+        let (dir, store) = open();
+        let mut seen = Vec::new();
+        for value in [b"one".to_vec(), b"two".to_vec(), b"two".to_vec()] {
+            let stored = store
+                .update_state("feed-a", &mut |current| {
+                    seen.push(current.map(<[u8]>::to_vec));
+                    value.clone()
+                })
+                .unwrap_or_else(|e| panic!("{e}"));
+            assert_eq!(stored, value);
+        }
+        assert_eq!(seen, [None, Some(b"one".to_vec()), Some(b"two".to_vec())]);
+        let other = store.update_state("feed-b", &mut |current| {
+            assert_eq!(current, None, "keys are separate");
+            b"b".to_vec()
+        });
+        assert_eq!(other.unwrap_or_else(|e| panic!("{e}")), b"b");
+        drop(store);
+        let store = SqliteStore::open(&Options::new(dir.path())).unwrap_or_else(|e| panic!("{e}"));
+        let kept =
+            store.update_state("feed-a", &mut |current| current.unwrap_or_default().to_vec());
+        assert_eq!(kept.unwrap_or_else(|e| panic!("{e}")), b"two");
     }
 }
