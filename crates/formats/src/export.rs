@@ -20,7 +20,7 @@
 //! Writers only accept a [`Selection`], which only [`select`] makes, so no writer can be handed
 //! objects that skipped these rules.
 
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
 use std::fmt;
 
 use serde_json::Value;
@@ -186,11 +186,11 @@ pub fn select(
     filter: &dyn Exportable,
     options: &SelectOptions<'_>,
 ) -> Selection {
-    let defined: HashSet<String> = objects
+    let defined: HashMap<String, Option<stix::Tlp>> = objects
         .iter()
         .filter(|o| o.object_type() == "marking-definition")
         .filter(|o| stix::Tlp::from_marking_id(o.id().as_str()).is_none())
-        .map(|o| o.id().as_str().to_owned())
+        .map(|o| (o.id().as_str().to_owned(), None))
         .collect();
     let mut selection = Selection::default();
     let mut withheld_ids: HashSet<String> = HashSet::new();
@@ -239,11 +239,12 @@ pub fn select(
 /// one object at a time instead of the collection. The rules and their order are those of
 /// [`select`]. Marking definitions cannot be gathered from the input first as `select` does
 /// (a definition may come after the objects it marks), so the caller names the non-TLP
-/// definitions it knows; any other non-TLP marking withholds the object.
+/// definitions it knows, each with the TLP level it stands for (`None` for statements, which
+/// restrict nothing); any other non-TLP marking withholds the object.
 pub struct EnforcementSelector<'a> {
     filter: &'a dyn Exportable,
     options: SelectOptions<'a>,
-    defined: HashSet<String>,
+    defined: HashMap<String, Option<stix::Tlp>>,
     /// What was withheld so far, in input order.
     pub withheld: Vec<Withheld>,
 }
@@ -259,12 +260,13 @@ impl fmt::Debug for EnforcementSelector<'_> {
 
 impl<'a> EnforcementSelector<'a> {
     /// A selector for `options.now`, its warninglists and filters (its `purpose` is ignored:
-    /// this is always an enforcement selection), `filter`, and the non-TLP marking
-    /// definitions (`defined`, by id) that are known not to restrict.
+    /// this is always an enforcement selection), `filter`, and the known non-TLP marking
+    /// definitions (`defined`: id and the TLP level it stands for, `None` for statements; a
+    /// local marking that stands for RED withholds what it marks, like TLP:RED).
     pub fn new(
         filter: &'a dyn Exportable,
         options: SelectOptions<'a>,
-        defined: impl IntoIterator<Item = String>,
+        defined: impl IntoIterator<Item = (String, Option<stix::Tlp>)>,
     ) -> EnforcementSelector<'a> {
         let options = SelectOptions { purpose: Purpose::Enforcement, ..options };
         EnforcementSelector {
@@ -302,7 +304,7 @@ pub(crate) fn insert_value(set: &mut std::collections::BTreeSet<Box<str>>, value
 /// The object's TLP, and the first built-in rule it breaks.
 fn check_rules(
     object: &stix::Object,
-    defined: &HashSet<String>,
+    defined: &HashMap<String, Option<stix::Tlp>>,
     options: &SelectOptions<'_>,
 ) -> (Option<stix::Tlp>, Option<Reason>) {
     let mut tlp = None;
@@ -319,8 +321,10 @@ fn check_rules(
     for r in refs {
         match stix::Tlp::from_marking_id(r) {
             Some(level) => tlp = tlp.max(Some(level)),
-            None if defined.contains(r) => {}
-            None => unknown = unknown.or_else(|| Some(r.to_owned())),
+            None => match defined.get(r) {
+                Some(level) => tlp = tlp.max(*level),
+                None => unknown = unknown.or_else(|| Some(r.to_owned())),
+            },
         }
     }
     let reason = if tlp == Some(stix::Tlp::Red) {

@@ -12,11 +12,11 @@ fn streamed(objects: Vec<stix::Object>) -> (Vec<(String, Vec<u8>)>, Vec<String>)
     options.warninglists = Some(&lists);
     options.min_confidence = Some(50);
     // The non-TLP marking definitions of the input: a store knows its definitions up front.
-    let defined: Vec<String> = objects
+    let defined: Vec<(String, Option<stix::Tlp>)> = objects
         .iter()
         .filter(|o| o.object_type() == "marking-definition")
         .filter(|o| stix::Tlp::from_marking_id(o.id().as_str()).is_none())
-        .map(|o| o.id().as_str().to_owned())
+        .map(|o| (o.id().as_str().to_owned(), None))
         .collect();
     let mut selector = EnforcementSelector::new(&BuiltInRulesOnly, options, defined);
     let mut zone = formats::rpz::RpzZone::new();
@@ -126,7 +126,19 @@ fn only_the_marking_definitions_the_caller_names_are_known() {
     let mut unknown = EnforcementSelector::new(&BuiltInRulesOnly, options.clone(), Vec::new());
     assert!(unknown.select(indicator.clone()).is_none());
     assert_eq!(unknown.withheld[0].reason, formats::Reason::UnknownMarking(statement.to_owned()));
-    let mut known = EnforcementSelector::new(&BuiltInRulesOnly, options, [statement.to_owned()]);
-    let selected = known.select(indicator).expect("a known statement marking restricts nothing");
+    let mut known = EnforcementSelector::new(
+        &BuiltInRulesOnly,
+        options.clone(),
+        [(statement.to_owned(), None)],
+    );
+    let selected = known.select(indicator.clone()).expect("a statement restricts nothing");
     assert_eq!(selected.observables()[0].to_string(), "copyrighted.example");
+    // A local marking the node maps to TLP:RED is RED.
+    let mut red = EnforcementSelector::new(
+        &BuiltInRulesOnly,
+        options,
+        [(statement.to_owned(), Some(stix::Tlp::Red))],
+    );
+    assert!(red.select(indicator).is_none());
+    assert_eq!(red.withheld[0].reason, formats::Reason::TlpRed);
 }
