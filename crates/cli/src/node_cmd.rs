@@ -42,9 +42,44 @@ impl DataDir {
         };
         let options = service::Options { policy, ..service::Options::default() };
         let node = Node::new(Arc::new(store), Arc::new(ledger), options)
-            .context("cannot start the node")?;
+            .context("cannot start the node")?
+            .with_warninglists(Arc::new(warninglists(&self.path, &[])?));
         Ok(node.with_federation(Arc::new(self.federation()?)))
     }
+}
+
+/// The node's warninglists (every `*.json` in `DATA/warninglists/`, in name order) and `extra`.
+pub(crate) fn warninglists(
+    data: &std::path::Path,
+    extra: &[PathBuf],
+) -> anyhow::Result<formats::Warninglists> {
+    let mut lists = formats::Warninglists::new();
+    let dir = data.join("warninglists");
+    let mut files: Vec<PathBuf> = match std::fs::read_dir(&dir) {
+        Ok(entries) => entries
+            .map(|e| e.map(|e| e.path()))
+            .collect::<Result<_, _>>()
+            .with_context(|| format!("reading {}", dir.display()))?,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Vec::new(),
+        Err(e) => return Err(e).with_context(|| format!("reading {}", dir.display())),
+    };
+    files.retain(|p| p.extension().is_some_and(|e| e == "json"));
+    files.sort();
+    for path in files.iter().chain(extra) {
+        add_warninglist(&mut lists, path)?;
+    }
+    Ok(lists)
+}
+
+/// Adds the MISP warninglist in `path`.
+pub(crate) fn add_warninglist(
+    lists: &mut formats::Warninglists,
+    path: &std::path::Path,
+) -> anyhow::Result<()> {
+    let text =
+        std::fs::read_to_string(path).with_context(|| format!("reading {}", path.display()))?;
+    lists.add_json(&text).with_context(|| path.display().to_string())?;
+    Ok(())
 }
 
 /// Opens the node in `path` (for other commands, e.g. `match -i store`).

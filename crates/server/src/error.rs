@@ -36,7 +36,7 @@ impl ApiError {
         match self {
             ApiError::Service(e) => match e {
                 service::Error::Unauthenticated => StatusCode::UNAUTHORIZED,
-                service::Error::NotFound => StatusCode::NOT_FOUND,
+                service::Error::NotFound | service::Error::UnknownFeed(_) => StatusCode::NOT_FOUND,
                 service::Error::Forbidden(_) => StatusCode::FORBIDDEN,
                 service::Error::Invalid(_) => StatusCode::BAD_REQUEST,
                 service::Error::TooLarge { .. } => StatusCode::PAYLOAD_TOO_LARGE,
@@ -57,6 +57,12 @@ impl IntoResponse for ApiError {
         let status = self.status();
         let error_id = uuid::Uuid::new_v4().to_string();
         let (title, description) = match status {
+            // Names the feed formats; the same whatever the collection.
+            StatusCode::NOT_FOUND
+                if matches!(self, ApiError::Service(service::Error::UnknownFeed(_))) =>
+            {
+                ("Not found", self.to_string())
+            }
             StatusCode::NOT_FOUND => {
                 ("Not found", "The resource does not exist or you may not see it.".to_owned())
             }

@@ -1,5 +1,5 @@
-//! Meridian's HTTP layer: the TAXII 2.1 endpoints under `/taxii2/` and the API root, `/healthz`
-//! and `/metrics`; authentication from the `Authorization` header; content negotiation; body
+//! Meridian's HTTP layer: the TAXII 2.1 endpoints under `/taxii2/` and the API root, the
+//! export feeds under `/feeds/` (`feeds.rs`), `/healthz` and `/metrics`; authentication from the `Authorization` header; content negotiation; body
 //! size and read-time limits; and the mapping from service errors to TAXII error messages
 //! (`error.rs`, the one place that decides status codes).
 //!
@@ -14,6 +14,7 @@
 //! ```
 
 mod error;
+mod feeds;
 mod metrics;
 mod routes;
 mod tls;
@@ -106,6 +107,7 @@ fn router_with_metrics(node: Arc<Node>, options: &Options, metrics: Arc<Metrics>
         )
         .route(&format!("{root}/collections/{{id}}/manifest/"), get(routes::manifest))
         .route(&format!("{root}/erasures/"), get(routes::erasures))
+        .route("/feeds/{collection}/{format}", get(feeds::feed))
         .route("/healthz", get(routes::healthz))
         .route("/metrics", get(routes::metrics))
         .fallback(routes::no_route)

@@ -11,6 +11,10 @@ pub enum Error {
     /// on purpose (SECURITY.md rule 3). (404)
     #[error("not found")]
     NotFound,
+    /// There is no feed of this format; the message lists the formats. Safe to show: it is the
+    /// same whatever the collection. (404)
+    #[error("{0}")]
+    UnknownFeed(String),
     /// The caller may see the resource but not do this to it. Safe to show. (403)
     #[error("{0}")]
     Forbidden(String),

@@ -21,6 +21,7 @@ mod cursor;
 pub mod demo;
 mod erasure;
 mod error;
+pub mod export;
 pub mod federation;
 mod node;
 mod policy_config;

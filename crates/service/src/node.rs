@@ -79,13 +79,15 @@ impl ObjectPage {
 
 /// A node: the store plus the rules of TAXII and sharing.
 pub struct Node {
-    store: Arc<dyn Store>,
-    ledger: Arc<store::Ledger>,
-    federation: Option<Arc<store::Federation>>,
+    pub(crate) store: Arc<dyn Store>,
+    pub(crate) ledger: Arc<store::Ledger>,
+    pub(crate) federation: Option<Arc<store::Federation>>,
     options: Options,
     cursors: Cursors,
     /// The node's secret for per-recipient pseudonyms (read once: it never changes).
     pseudonym_secret: Vec<u8>,
+    /// Benign values kept out of enforcement exports and feeds (`DATA/warninglists/`).
+    pub(crate) warninglists: Arc<formats::Warninglists>,
 }
 
 impl std::fmt::Debug for Node {
@@ -114,7 +116,23 @@ impl Node {
     ) -> Result<Self, Error> {
         let cursors = Cursors::new(store.secret("next-token")?);
         let pseudonym_secret = store.secret("pseudonyms")?;
-        Ok(Self { store, ledger, federation: None, options, cursors, pseudonym_secret })
+        Ok(Self {
+            store,
+            ledger,
+            federation: None,
+            options,
+            cursors,
+            pseudonym_secret,
+            warninglists: Arc::new(formats::Warninglists::new()),
+        })
+    }
+
+    /// Keeps the values on these MISP warninglists out of every enforcement export and feed
+    /// (a resolver must not block a top-ranked domain because of a bad indicator).
+    #[must_use]
+    pub fn with_warninglists(mut self, warninglists: Arc<formats::Warninglists>) -> Self {
+        self.warninglists = warninglists;
+        self
     }
 
     /// Lets the node recognise partner nodes' accounts: a principal whose organisation is a
@@ -396,15 +414,12 @@ impl Node {
             let last = page.items.last().map(|v| v.date_added_micros);
             let examined = page.items.len();
             for mut version in page.items {
-                match sharing.disclose(&audience, &version) {
-                    sharing::Disclosure::Share { json, rule, transform } => {
-                        if let std::borrow::Cow::Owned(redacted) = json {
-                            version.json = redacted;
-                        }
-                        rules.push((rule, transform));
+                match sharing.apply(&audience, &mut version) {
+                    Ok(rule) => {
+                        rules.push(rule);
                         items.push(version);
                     }
-                    sharing::Disclosure::Withhold(reason) => {
+                    Err(reason) => {
                         tracing::debug!(user = %principal.user.name, object = %version.id, %reason, "Withheld.");
                     }
                 }
@@ -434,6 +449,20 @@ impl Node {
         items: Vec<StoredVersion>,
         rules: Vec<Rule>,
     ) -> Result<(Vec<StoredVersion>, Vec<Rule>), Error> {
+        let kept = self.hide_references_parsed(principal, sharing, audience, items, rules)?;
+        Ok(kept.into_iter().map(|(version, rule, _)| (version, rule)).unzip())
+    }
+
+    /// [`Node::hide_references`], also handing back each kept object parsed (`None` for JSON
+    /// that is not a STIX object, which is kept as it is).
+    pub(crate) fn hide_references_parsed(
+        &self,
+        principal: &Principal,
+        sharing: &sharing::Sharing,
+        audience: &sharing::Audience<'_>,
+        items: Vec<StoredVersion>,
+        rules: Vec<Rule>,
+    ) -> Result<Vec<(StoredVersion, Rule, Option<stix::Object>)>, Error> {
         let parsed: Vec<Option<stix::Object>> = items
             .iter()
             .map(|v| {
@@ -463,8 +492,11 @@ impl Node {
                     .extend(ids.into_iter().filter(|id| !in_page.contains(id)).map(str::to_owned));
             }
         }
+        let unchanged = |items: Vec<StoredVersion>, rules: Vec<Rule>, parsed| {
+            items.into_iter().zip(rules).zip(parsed).map(|((v, r), o)| (v, r, o)).collect()
+        };
         if referenced.is_empty() {
-            return Ok((items, rules));
+            return Ok(unchanged(items, rules, parsed));
         }
         // Which referenced objects this node holds, and which of them the recipient may see.
         let referenced: Vec<String> = referenced.into_iter().collect();
@@ -497,7 +529,7 @@ impl Node {
         let withheld: std::collections::BTreeSet<stix::Identifier> =
             existing.difference(&visible).filter_map(|id| id.parse().ok()).collect();
         if withheld.is_empty() {
-            return Ok((items, rules));
+            return Ok(unchanged(items, rules, parsed));
         }
         let objects: Vec<stix::Object> = parsed.iter().flatten().cloned().collect();
         let cleaned =
@@ -507,12 +539,10 @@ impl Node {
             .into_iter()
             .map(|o| (format!("{}|{:?}", o.id(), o.modified()), o))
             .collect();
-        let mut kept_items = Vec::with_capacity(items.len());
-        let mut kept_rules = Vec::with_capacity(rules.len());
+        let mut kept = Vec::with_capacity(items.len());
         for ((mut version, rule), object) in items.into_iter().zip(rules).zip(parsed) {
             let Some(object) = object else {
-                kept_items.push(version);
-                kept_rules.push(rule);
+                kept.push((version, rule, None));
                 continue;
             };
             match by_id.remove(&format!("{}|{:?}", object.id(), object.modified())) {
@@ -520,15 +550,14 @@ impl Node {
                     if clean != object {
                         version.json = serde_json::to_string(&clean).unwrap_or_default();
                     }
-                    kept_items.push(version);
-                    kept_rules.push(rule);
+                    kept.push((version, rule, Some(clean)));
                 }
                 None => {
                     tracing::debug!(object = %object.id(), "Dropped: it cannot exist without a withheld object.")
                 }
             }
         }
-        Ok((kept_items, kept_rules))
+        Ok(kept)
     }
 
     /// The sharing decision for one request, with the node's current organisations and policy.
@@ -822,122 +851,6 @@ impl Node {
         let user = self.store.user_by_name(user)?.ok_or(Error::NotFound)?;
         let org = self.store.org(user.org)?.ok_or(Error::NotFound)?;
         Ok(Principal { user, org, scope: store::TokenScope::ReadWrite })
-    }
-
-    /// The latest version of every indicator `principal` may use, as JSON, from every collection
-    /// it may read, each decided by the sharing rules and recorded in the ledger (channel `match`).
-    ///
-    /// # Errors
-    /// Store failures.
-    pub fn usable_indicators(&self, principal: &Principal) -> Result<Vec<String>, Error> {
-        self.shareable(principal, None, &["indicator".to_owned()], "match")
-    }
-
-    /// Everything an export may contain for a recipient: the latest version of every object (of
-    /// `types`, all when empty) in the collections the recipient may read, each decided by the
-    /// sharing rules (for the partner `peer` under its agreement, else for `principal`), redacted
-    /// as decided, with references to withheld objects removed, and recorded in the ledger.
-    ///
-    /// # Errors
-    /// `NotFound` for an unknown peer; store failures.
-    pub fn export_objects(
-        &self,
-        principal: &Principal,
-        peer: Option<&str>,
-        types: &[String],
-    ) -> Result<Vec<String>, Error> {
-        self.shareable(principal, peer, types, "export")
-    }
-
-    fn shareable(
-        &self,
-        principal: &Principal,
-        peer: Option<&str>,
-        types: &[String],
-        channel: &str,
-    ) -> Result<Vec<String>, Error> {
-        let sharing = self.sharing()?;
-        let partner = match peer {
-            Some(name) => {
-                let federation = self.federation.as_ref().ok_or(Error::NotFound)?;
-                let peer = federation
-                    .peers()?
-                    .into_iter()
-                    .find(|p| p.name == name)
-                    .ok_or(Error::NotFound)?;
-                let org = self.store.org_by_name(&peer.org)?.ok_or(Error::NotFound)?;
-                let agreement = crate::federation::agreement_of(&peer)?;
-                Some((peer, org, agreement))
-            }
-            None => None,
-        };
-        // Access follows the recipient: the partner organisation's grants, or the caller's.
-        let recipient_principal = match &partner {
-            Some((peer, org, _)) => Principal::partner(&peer.name, org),
-            None => principal.clone(),
-        };
-        let audience = match &partner {
-            Some((peer, org, agreement)) => {
-                sharing::Audience::Partner { node: &peer.name, org, agreement }
-            }
-            None => sharing::Audience::User(principal),
-        };
-        let mut items = Vec::new();
-        let mut rules = Vec::new();
-        for info in self.store.collections()? {
-            if !sharing::access(&recipient_principal, &info).read {
-                continue;
-            }
-            let mut query = store::Query {
-                after_micros: 0,
-                limit: self.options.max_page,
-                ids: Vec::new(),
-                types: types.to_vec(),
-                versions: vec![VersionSelect::Last],
-                spec_versions: Vec::new(),
-            };
-            loop {
-                let page = self.store.query(&info.id, &query)?;
-                let (more, last) = (page.more, page.items.last().map(|v| v.date_added_micros));
-                for mut version in page.items {
-                    if let sharing::Disclosure::Share { json, rule, transform } =
-                        sharing.disclose(&audience, &version)
-                    {
-                        if let std::borrow::Cow::Owned(redacted) = json {
-                            version.json = redacted;
-                        }
-                        rules.push((rule, transform));
-                        items.push(version);
-                    }
-                }
-                match (more, last) {
-                    (true, Some(last)) => query.after_micros = last,
-                    _ => break,
-                }
-            }
-        }
-        let (items, rules) =
-            self.hide_references(&recipient_principal, &sharing, &audience, items, rules)?;
-        let recipient = match &partner {
-            Some((peer, _, _)) => format!("peer:{}", peer.name),
-            None => format!("user:{}", principal.user.name),
-        };
-        let org = Some(recipient_principal.org.name.clone());
-        let disclosures: Vec<store::Disclosure> = items
-            .iter()
-            .zip(&rules)
-            .map(|(v, (rule, transform))| store::Disclosure {
-                recipient: recipient.clone(),
-                org: org.clone(),
-                object_id: v.id.clone(),
-                version: v.version.clone(),
-                channel: channel.into(),
-                rule: rule.clone(),
-                transform: transform.clone(),
-            })
-            .collect();
-        self.ledger.append(&disclosures, now_micros())?;
-        Ok(items.into_iter().map(|v| v.json).collect())
     }
 
     /// Adds objects to a collection as `principal` outside TAXII (e.g. sightings from

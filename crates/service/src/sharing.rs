@@ -163,8 +163,44 @@ impl Sharing {
         Ok(self)
     }
 
+    /// The non-TLP marking definitions the policy knows, with the TLP level each stands for
+    /// (`None` for statements, which restrict nothing).
+    pub fn known_markings(&self) -> Vec<(String, Option<stix::Tlp>)> {
+        self.base
+            .known_markings
+            .iter()
+            .map(|(id, meaning)| {
+                let level = match meaning {
+                    policy::MarkingMeaning::Statement => None,
+                    policy::MarkingMeaning::Level(level) => Some(*level),
+                };
+                (id.clone(), level)
+            })
+            .collect()
+    }
+
     fn org_name(&self, id: Option<store::OrgId>) -> Option<&str> {
         id.and_then(|id| self.orgs.get(&id)).map(|o| o.name.as_str())
+    }
+
+    /// Decides for `version` and, when it may go, makes its JSON what goes (redacted if so).
+    /// Returns the rule and the transform for the ledger, or why it is withheld.
+    ///
+    /// # Errors
+    /// The reason, when the version is withheld.
+    pub fn apply(
+        &self,
+        audience: &Audience<'_>,
+        version: &mut store::StoredVersion,
+    ) -> Result<(String, Option<String>), String> {
+        match self.disclose(audience, version) {
+            Disclosure::Share { json: Cow::Owned(redacted), rule, transform } => {
+                version.json = redacted;
+                Ok((rule, transform))
+            }
+            Disclosure::Share { json: Cow::Borrowed(_), rule, transform } => Ok((rule, transform)),
+            Disclosure::Withhold(reason) => Err(reason),
+        }
     }
 
     /// Decides whether `version` may go to `audience`, and in what form.

@@ -1,6 +1,7 @@
 //! Integration tests of the `meridian` binary.
 
 mod crash;
+mod feeds;
 mod formats;
 mod matching;
 mod pattern;

@@ -1,6 +1,8 @@
-//! Integration tests of the TAXII 2.1 server over the router (no sockets), on a node with the
-//! demo data: every endpoint, filter, error and permission rule.
+//! Integration tests of the server over the router (no sockets), on a node with the demo data:
+//! every TAXII endpoint, filter, error and permission rule, and the feeds.
 
+mod feeds;
 mod simulation;
 mod stewardship;
+mod support;
 mod taxii;

@@ -1,92 +1,11 @@
 //! TAXII endpoints, filters, errors and permissions.
 
-use std::sync::Arc;
-
 use axum::body::Body;
 use axum::http::{Request, StatusCode};
-use http_body_util::BodyExt as _;
 use serde_json::{Value, json};
 use tower::ServiceExt as _;
 
-const TAXII: &str = "application/taxii+json;version=2.1";
-
-struct Fixture {
-    ledger: Arc<store::Ledger>,
-    _dir: tempfile::TempDir,
-    app: axum::Router,
-    tokens: std::collections::HashMap<String, String>,
-}
-
-fn fixture() -> Fixture {
-    let dir = tempfile::tempdir().expect("temporary directory");
-    let store = store::SqliteStore::open(&store::Options::new(dir.path())).expect("store opens");
-    let ledger = Arc::new(store::Ledger::open(dir.path()).expect("ledger opens"));
-    let node = Arc::new(
-        service::Node::new(Arc::new(store), Arc::clone(&ledger), service::Options::default())
-            .expect("node starts"),
-    );
-    let admin = match service::admin::bootstrap(&node, "EU", None).expect("bootstrap") {
-        service::admin::Bootstrap::Created { token } => token,
-        other => panic!("unexpected {other:?}"),
-    };
-    let summary =
-        service::demo::load(&node).expect("demo loads").expect("demo was not loaded before");
-    let mut tokens: std::collections::HashMap<String, String> =
-        summary.tokens.into_iter().collect();
-    tokens.insert("admin".into(), admin);
-    let (_, reader) =
-        node.create_token("de-analyst", "read only", store::TokenScope::Read).expect("token");
-    tokens.insert("de-reader".into(), reader);
-    Fixture { ledger, _dir: dir, app: server::router(node, &server::Options::default()), tokens }
-}
-
-struct Reply {
-    status: StatusCode,
-    headers: axum::http::HeaderMap,
-    body: Vec<u8>,
-}
-
-impl Reply {
-    fn json(&self) -> Value {
-        serde_json::from_slice(&self.body).unwrap_or(Value::Null)
-    }
-}
-
-impl Fixture {
-    async fn call(
-        &self,
-        method: &str,
-        path: &str,
-        user: Option<&str>,
-        body: Option<Value>,
-    ) -> Reply {
-        let mut request = Request::builder().method(method).uri(path).header("accept", TAXII);
-        if let Some(user) = user {
-            request = request.header("authorization", format!("Bearer {}", self.tokens[user]));
-        }
-        let body = match body {
-            Some(b) => {
-                request = request.header("content-type", TAXII);
-                Body::from(b.to_string())
-            }
-            None => Body::empty(),
-        };
-        let response = self
-            .app
-            .clone()
-            .oneshot(request.body(body).expect("request builds"))
-            .await
-            .expect("router answers");
-        let status = response.status();
-        let headers = response.headers().clone();
-        let body = response.into_body().collect().await.expect("body").to_bytes().to_vec();
-        Reply { status, headers, body }
-    }
-
-    async fn get(&self, path: &str, user: &str) -> Reply {
-        self.call("GET", path, Some(user), None).await
-    }
-}
+use crate::support::{Fixture, Reply, TAXII, fixture};
 
 fn ids(reply: &Reply) -> Vec<String> {
     reply.json()["objects"]

@@ -1,0 +1,125 @@
+//! `/feeds/{collection}/{format}`: the node's exports (RPZ, Suricata, Zeek, nftables, CSV, plain
+//! lists, STIX bundles, MISP events) per token, for resolvers, sensors and firewalls that poll.
+//!
+//! Authentication is TAXII's (the `Authorization` header, Basic or Bearer); what a feed holds is
+//! decided per caller by the service (`Node::prepare_export`: grants, sharing policy, reference
+//! hygiene, export rules). The `ETag` is strong: the SHA-256 of the exact body, so it differs
+//! between callers exactly when their content does. A matching `If-None-Match` answers 304
+//! with no body and records nothing in the ledger (nothing was disclosed); so does `HEAD`,
+//! which sends the headers only. A 200 is recorded before its body leaves (`Node::release`).
+//! `Cache-Control: private, no-cache`: only the caller may cache it, and must revalidate.
+
+use std::sync::Arc;
+
+use axum::body::Body;
+use axum::extract::{Path, Query, State};
+use axum::http::{HeaderMap, HeaderValue, Method, StatusCode, Uri, header};
+use axum::response::{IntoResponse, Response};
+
+use crate::AppState;
+use crate::error::ApiError;
+
+/// What to answer once the export is prepared.
+enum Outcome {
+    /// 200 with this body.
+    Full(Vec<u8>),
+    /// 200 to `HEAD`: headers only, for a body of this length.
+    Head(usize),
+    /// 304.
+    NotModified,
+}
+
+pub(crate) async fn feed(
+    State(state): State<AppState>,
+    method: Method,
+    headers: HeaderMap,
+    uri: Uri,
+    Path((collection, name)): Path<(String, String)>,
+) -> Result<Response, ApiError> {
+    let params: Vec<(String, String)> = Query::try_from_uri(&uri)
+        .map(|Query(p)| p)
+        .map_err(|e| service::Error::Invalid(format!("the query is not readable: {e}")))?;
+    let if_none_match =
+        headers.get(header::IF_NONE_MATCH).and_then(|v| v.to_str().ok()).map(str::to_owned);
+    let head = method == Method::HEAD;
+    let node = Arc::clone(&state.node);
+    let auth = headers.get(header::AUTHORIZATION).and_then(|v| v.to_str().ok()).map(str::to_owned);
+    let (etag, media_type, outcome) = tokio::task::spawn_blocking(move || {
+        let principal = node.authenticate(auth.as_deref())?;
+        let request = service::export::ExportRequest::for_feed(&collection, &name, &params)?;
+        let prepared = node.prepare_export(&principal, &request)?;
+        let etag = format!("\"{}\"", prepared.digest());
+        let media_type = prepared.media_type();
+        if if_none_match.as_deref().is_some_and(|tags| none_match(tags, &etag)) {
+            return Ok::<_, service::Error>((etag, media_type, Outcome::NotModified));
+        }
+        if head {
+            return Ok((etag, media_type, Outcome::Head(prepared.len())));
+        }
+        let body = node.release(prepared)?.into_iter().next().map(|f| f.contents);
+        Ok((etag, media_type, Outcome::Full(body.unwrap_or_default())))
+    })
+    .await??;
+    let (status, body, length) = match outcome {
+        Outcome::Full(body) => (StatusCode::OK, Body::from(body), None),
+        Outcome::Head(length) => (StatusCode::OK, Body::empty(), Some(length)),
+        Outcome::NotModified => (StatusCode::NOT_MODIFIED, Body::empty(), None),
+    };
+    let mut response = (status, body).into_response();
+    let out = response.headers_mut();
+    if let Ok(value) = HeaderValue::from_str(&etag) {
+        out.insert(header::ETAG, value);
+    }
+    out.insert(header::CACHE_CONTROL, HeaderValue::from_static("private, no-cache"));
+    out.insert(header::VARY, HeaderValue::from_static("Authorization"));
+    out.insert(header::X_CONTENT_TYPE_OPTIONS, HeaderValue::from_static("nosniff"));
+    if status == StatusCode::OK {
+        out.insert(header::CONTENT_TYPE, HeaderValue::from_static(media_type));
+    }
+    if let Some(length) = length {
+        out.insert(header::CONTENT_LENGTH, HeaderValue::from(length));
+    }
+    Ok(response)
+}
+
+/// Whether an `If-None-Match` value matches `etag` (RFC 9110 §13.1.2): `*`, or a list of
+/// entity tags compared weakly (a `W/` prefix is ignored).
+fn none_match(value: &str, etag: &str) -> bool {
+    if value.trim() == "*" {
+        return true;
+    }
+    let opaque = etag.trim_matches('"');
+    let mut rest = value;
+    loop {
+        rest = rest.trim_start_matches([' ', '\t', ',']);
+        if rest.is_empty() {
+            return false;
+        }
+        let tag_start = rest.strip_prefix("W/").unwrap_or(rest);
+        let Some(quoted) = tag_start.strip_prefix('"') else { return false };
+        let Some(end) = quoted.find('"') else { return false };
+        if &quoted[..end] == opaque {
+            return true;
+        }
+        rest = &quoted[end + 1..];
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::none_match;
+
+    #[test]
+    fn if_none_match_lists_compare_weakly() {
+        let etag = "\"abc\"";
+        assert!(none_match("\"abc\"", etag));
+        assert!(none_match("W/\"abc\"", etag));
+        assert!(none_match("\"x\", W/\"y\" ,\"abc\"", etag));
+        assert!(none_match("*", etag));
+        assert!(!none_match("\"abcd\"", etag));
+        assert!(!none_match("\"ab\"", etag));
+        assert!(!none_match("abc", etag));
+        assert!(!none_match("\"x\", \"unterminated", etag));
+        assert!(!none_match("", etag));
+    }
+}
