@@ -1,6 +1,6 @@
-//! `meridian import`: convert STIX, MISP events and feeds, IOC text and CSV files into one STIX
-//! 2.1 bundle, reporting what was created, rejected and ignored per file. (Storing into the node
-//! comes with the store; until then the bundle is the output.)
+//! `meridian import`: convert STIX, MISP events and feeds, IOC text and CSV — files, or URLs
+//! fetched under the outbound rules (`client::Fetcher`) — into one STIX 2.1 bundle or into a
+//! collection of the node, reporting what was created, rejected and ignored per input.
 
 use std::collections::HashSet;
 use std::fs;
@@ -11,8 +11,13 @@ use std::process::ExitCode;
 use anyhow::Context as _;
 use clap::{Args, ValueEnum};
 
-/// Convert files to one STIX 2.1 bundle: STIX 2.0/2.1 bundles, MISP events and feeds, IOC text
-/// (defanged or not), CSV.
+/// Convert files or URLs to one STIX 2.1 bundle (or store them in the node): STIX 2.0/2.1
+/// bundles, MISP events and feeds, IOC text (defanged or not), CSV.
+///
+/// URLs (`https://…`) are fetched under the outbound rules: https only, no loopback, private
+/// or link-local address, no redirect followed — unless `--allow-plain-http` or
+/// `--allow-private-addresses` say otherwise. A MISP feed URL is the feed's directory (or its
+/// `manifest.json`): the manifest is read, then each event file.
 ///
 /// Exit status: 0 when everything converted, 1 when some records were rejected (each is listed
 /// with file, line or JSON path, and reason), 2 when a whole file could not be read or parsed
@@ -55,8 +60,20 @@ pub(crate) struct ImportArgs {
     /// objects' provenance).
     #[arg(long, value_name = "NAME")]
     user: Option<String>,
-    /// Files or feed directories; `-` reads standard input.
-    #[arg(required = true, value_name = "FILE")]
+    /// Allow `http://` URLs (otherwise https only).
+    #[arg(long)]
+    allow_plain_http: bool,
+    /// Allow URLs whose host is a loopback, private or link-local address (otherwise refused,
+    /// so that a URL cannot make Meridian reach an internal service). For a feed on your own
+    /// network or a test server.
+    #[arg(long)]
+    allow_private_addresses: bool,
+    /// Send this header with every URL request, `NAME: VALUE` (repeatable), e.g. the
+    /// `Authorization` a feed needs. Values are never logged.
+    #[arg(long = "url-header", value_name = "NAME: VALUE")]
+    url_headers: Vec<String>,
+    /// Files, feed directories or URLs (http, https); `-` reads standard input.
+    #[arg(required = true, value_name = "FILE|URL")]
     files: Vec<PathBuf>,
 }
 
@@ -217,26 +234,99 @@ impl ImportArgs {
         text_options: &formats::text::TextOptions<'_>,
         mapping: &formats::csv::CsvMapping,
     ) -> anyhow::Result<formats::Import> {
+        if let Some(url) = path.to_str().filter(|p| is_url(p)) {
+            return self.convert_url(url, now, text_options, mapping);
+        }
         let format = match self.format {
             Format::Auto => detect(path)?,
             other => other,
         };
-        let json = |path: &Path| -> anyhow::Result<serde_json::Value> {
-            Ok(serde_json::from_str(&read(path)?).map_err(formats::Error::from)?)
-        };
-        Ok(match format {
-            Format::MispFeed => import_feed(path, now)?,
-            Format::Text => formats::text::import_text(&read(path)?, text_options),
-            Format::Csv => formats::csv::import_csv(&read(path)?, mapping, text_options)?,
-            Format::Stix => formats::import_stix(json(path)?)?,
-            Format::Misp => {
-                formats::misp::import_misp(json(path)?, &formats::misp::MispImportOptions { now })?
-            }
-            Format::Auto => {
-                anyhow::bail!("cannot tell the format of {}; give --format", path.display())
-            }
-        })
+        if format == Format::MispFeed {
+            return import_feed(&path.display().to_string(), now, |name| read(&path.join(name)));
+        }
+        convert_text(format, &read(path)?, &path.display().to_string(), now, text_options, mapping)
     }
+
+    /// Fetches `url` (a MISP feed's files for a feed) and converts what it holds.
+    fn convert_url(
+        &self,
+        url: &str,
+        now: stix::Timestamp,
+        text_options: &formats::text::TextOptions<'_>,
+        mapping: &formats::csv::CsvMapping,
+    ) -> anyhow::Result<formats::Import> {
+        let outbound = client::Outbound {
+            allow_http: self.allow_plain_http,
+            allow_private: self.allow_private_addresses,
+        };
+        let mut fetcher = client::Fetcher::new(outbound);
+        for header in &self.url_headers {
+            let (name, value) = header
+                .split_once(':')
+                .with_context(|| "--url-header must be `NAME: VALUE`".to_owned())?;
+            fetcher = fetcher.with_header(name.trim(), value.trim());
+        }
+        let fetch = |url: &str| -> anyhow::Result<String> {
+            let bytes = fetcher.get(url).map_err(|e| match e {
+                client::Error::Refused { .. } => {
+                    anyhow::anyhow!("{e} (see --allow-plain-http and --allow-private-addresses)")
+                }
+                other => anyhow::Error::new(other),
+            })?;
+            String::from_utf8(bytes).with_context(|| format!("{url}: not UTF-8 text"))
+        };
+        let lower = url.split(['?', '#']).next().unwrap_or(url).to_ascii_lowercase();
+        let format = match self.format {
+            Format::Auto if lower.ends_with('/') || lower.ends_with("/manifest.json") => {
+                Format::MispFeed
+            }
+            Format::Auto if lower.ends_with(".csv") => Format::Csv,
+            Format::Auto if lower.ends_with(".txt") => Format::Text,
+            other => other,
+        };
+        if format == Format::MispFeed {
+            let base = match url.strip_suffix("manifest.json") {
+                Some(base) => base.to_owned(),
+                None if url.ends_with('/') => url.to_owned(),
+                None => format!("{url}/"),
+            };
+            return import_feed(url, now, |name| fetch(&format!("{base}{name}")));
+        }
+        let text = fetch(url)?;
+        let format = if format == Format::Auto { detect_text(&text) } else { format };
+        convert_text(format, &text, url, now, text_options, mapping)
+    }
+}
+
+/// Whether an input names a URL rather than a file.
+fn is_url(input: &str) -> bool {
+    let lower = input.get(..8).unwrap_or(input).to_ascii_lowercase();
+    lower.starts_with("http://") || lower.starts_with("https://")
+}
+
+/// Converts one document's text in `format` (not a feed); `name` names it in errors.
+fn convert_text(
+    format: Format,
+    text: &str,
+    name: &str,
+    now: stix::Timestamp,
+    text_options: &formats::text::TextOptions<'_>,
+    mapping: &formats::csv::CsvMapping,
+) -> anyhow::Result<formats::Import> {
+    let json = || -> anyhow::Result<serde_json::Value> {
+        Ok(serde_json::from_str(text).map_err(formats::Error::from)?)
+    };
+    Ok(match format {
+        Format::Text => formats::text::import_text(text, text_options),
+        Format::Csv => formats::csv::import_csv(text, mapping, text_options)?,
+        Format::Stix => formats::import_stix(json()?)?,
+        Format::Misp => {
+            formats::misp::import_misp(json()?, &formats::misp::MispImportOptions { now })?
+        }
+        Format::MispFeed | Format::Auto => {
+            anyhow::bail!("cannot tell the format of {name}; give --format")
+        }
+    })
 }
 
 fn read(path: &Path) -> anyhow::Result<String> {
@@ -262,29 +352,37 @@ fn detect(path: &Path) -> anyhow::Result<Format> {
         anyhow::bail!("give --format for standard input");
     }
     let text = fs::read_to_string(path).with_context(|| format!("reading {}", path.display()))?;
-    let Ok(json) = serde_json::from_str::<serde_json::Value>(&text) else {
-        return Ok(Format::Text);
+    Ok(detect_text(&text))
+}
+
+/// Recognises JSON content as STIX or MISP; anything else is IOC text.
+fn detect_text(text: &str) -> Format {
+    let Ok(json) = serde_json::from_str::<serde_json::Value>(text) else {
+        return Format::Text;
     };
     let first = match &json {
         serde_json::Value::Array(items) => items.first().cloned().unwrap_or_default(),
         other => other.clone(),
     };
     let is_stix = first.get("type").and_then(|t| t.as_str()).is_some() && first.get("id").is_some();
-    Ok(if is_stix { Format::Stix } else { Format::Misp })
+    if is_stix { Format::Stix } else { Format::Misp }
 }
 
-fn import_feed(dir: &Path, now: stix::Timestamp) -> anyhow::Result<formats::Import> {
-    let manifest_path = dir.join("manifest.json");
-    let manifest: serde_json::Value = serde_json::from_str(
-        &fs::read_to_string(&manifest_path)
-            .with_context(|| format!("reading {}", manifest_path.display()))?,
-    )
-    .map_err(formats::Error::from)
-    .with_context(|| manifest_path.display().to_string())?;
+/// Imports a MISP feed: `manifest.json`, then each event file it lists, read by `read` (from
+/// a directory or a URL); `name` names the feed in errors. An event that cannot be read or
+/// parsed is reported as rejected; the others still count.
+fn import_feed(
+    name: &str,
+    now: stix::Timestamp,
+    read: impl Fn(&str) -> anyhow::Result<String>,
+) -> anyhow::Result<formats::Import> {
+    let manifest_name = format!("{}/manifest.json", name.trim_end_matches('/'));
+    let manifest: serde_json::Value = serde_json::from_str(&read("manifest.json")?)
+        .map_err(formats::Error::from)
+        .with_context(|| manifest_name.clone())?;
     let mut total = formats::Import::default();
     let options = formats::misp::MispImportOptions { now };
-    let uuids = formats::misp::manifest_events(&manifest)
-        .with_context(|| manifest_path.display().to_string())?;
+    let uuids = formats::misp::manifest_events(&manifest).with_context(|| manifest_name.clone())?;
     let progress = indicatif::ProgressBar::new(uuids.len() as u64);
     if uuids.len() < 100 {
         progress.set_draw_target(indicatif::ProgressDrawTarget::hidden());
@@ -293,9 +391,7 @@ fn import_feed(dir: &Path, now: stix::Timestamp) -> anyhow::Result<formats::Impo
     for uuid in uuids {
         progress.inc(1);
         let name = format!("{uuid}.json");
-        let path = dir.join(&name);
-        let result = fs::read_to_string(&path)
-            .with_context(|| format!("reading {}", path.display()))
+        let result = read(&name)
             .and_then(|text| {
                 Ok(serde_json::from_str::<serde_json::Value>(&text)
                     .map_err(formats::Error::from)?)

@@ -1,4 +1,5 @@
-//! A TAXII 2.1 client (synchronous, rustls) for pulling from and pushing to partner nodes.
+//! A TAXII 2.1 client (synchronous, rustls) for pulling from and pushing to partner nodes, and
+//! a [`Fetcher`] for documents (MISP feeds, STIX bundles, IOC lists) given by URL.
 //!
 //! Outbound requests follow SECURITY.md rule 11: https only unless the operator allowed plain
 //! http for this peer; the host is resolved first and every address is checked — no loopback,
@@ -56,6 +57,16 @@ pub enum Error {
         #[source]
         source: Box<ureq::Error>,
     },
+    /// The server answered with a redirect, which is not followed.
+    #[error(
+        "{url} redirects to {location}; redirects are not followed (use that URL if you trust it)"
+    )]
+    Redirected {
+        /// The URL.
+        url: String,
+        /// Where it redirects to.
+        location: String,
+    },
     /// The peer's answer is not the TAXII resource expected.
     #[error("{url} sent an unreadable answer: {reason}")]
     Protocol {
@@ -108,7 +119,7 @@ impl Client {
             if api_root.ends_with('/') { api_root.to_owned() } else { format!("{api_root}/") };
         check_url(&api_root, outbound)?;
         Ok(Self {
-            agent: agent(outbound),
+            agent: agent(outbound, Duration::from_secs(120)),
             api_root,
             authorization: format!("Bearer {token}"),
             outbound,
@@ -254,12 +265,97 @@ impl Client {
     }
 }
 
+/// Fetches documents by URL (a MISP feed's files, a STIX bundle, an IOC list) under the
+/// outbound rules: https only unless allowed, no loopback/private/link-local address unless
+/// allowed, no redirect followed, a size limit.
+pub struct Fetcher {
+    agent: ureq::Agent,
+    outbound: Outbound,
+    headers: Vec<(String, String)>,
+    max_body: u64,
+}
+
+impl std::fmt::Debug for Fetcher {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        // Header values may be secrets (API keys): only their names are shown.
+        let names: Vec<&str> = self.headers.iter().map(|(n, _)| n.as_str()).collect();
+        f.debug_struct("Fetcher")
+            .field("outbound", &self.outbound)
+            .field("headers", &names)
+            .field("max_body", &self.max_body)
+            .finish()
+    }
+}
+
+impl Fetcher {
+    /// The default largest document: 1 GiB.
+    pub const DEFAULT_MAX_BODY: u64 = 1 << 30;
+
+    /// A fetcher under `outbound`.
+    pub fn new(outbound: Outbound) -> Fetcher {
+        Fetcher {
+            agent: agent(outbound, Duration::from_secs(600)),
+            outbound,
+            headers: Vec::new(),
+            max_body: Self::DEFAULT_MAX_BODY,
+        }
+    }
+
+    /// Sends this header with every request (e.g. the `Authorization` a feed needs).
+    #[must_use]
+    pub fn with_header(mut self, name: &str, value: &str) -> Fetcher {
+        self.headers.push((name.to_owned(), value.to_owned()));
+        self
+    }
+
+    /// Refuses documents larger than `bytes`.
+    #[must_use]
+    pub fn with_max_body(mut self, bytes: u64) -> Fetcher {
+        self.max_body = bytes;
+        self
+    }
+
+    /// The body of `url`.
+    ///
+    /// # Errors
+    /// `Refused` by the outbound rules (before any connection), `Redirected`, `Status` for an
+    /// error status, `Transport` (including a body over the limit).
+    pub fn get(&self, url: &str) -> Result<Vec<u8>, Error> {
+        check_url(url, self.outbound)?;
+        let mut request = self.agent.get(url);
+        for (name, value) in &self.headers {
+            request = request.header(name.as_str(), value.as_str());
+        }
+        let response = request
+            .call()
+            .map_err(|e| Error::Transport { url: url.to_owned(), source: Box::new(e) })?;
+        read_limited(url.to_owned(), response, self.max_body)
+    }
+}
+
 fn read(url: String, response: ureq::http::Response<ureq::Body>) -> Result<Vec<u8>, Error> {
+    read_limited(url, response, MAX_BODY)
+}
+
+fn read_limited(
+    url: String,
+    response: ureq::http::Response<ureq::Body>,
+    limit: u64,
+) -> Result<Vec<u8>, Error> {
     let status = response.status().as_u16();
+    if (300..400).contains(&status) {
+        let location = response
+            .headers()
+            .get("location")
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or("(no Location header)")
+            .to_owned();
+        return Err(Error::Redirected { url, location });
+    }
     let mut body = response.into_body();
     let bytes = body
         .with_config()
-        .limit(MAX_BODY)
+        .limit(limit)
         .read_to_vec()
         .map_err(|e| Error::Transport { url: url.clone(), source: Box::new(e) })?;
     if !(200..300).contains(&status) {
@@ -278,11 +374,11 @@ fn parse<T: serde::de::DeserializeOwned>(url: &str, body: &[u8]) -> Result<T, Er
 /// checks the addresses it hands to the connector. `check_url` resolves before a request to give
 /// a clear error; this check is the one that counts, because it runs on the very addresses the
 /// connection uses — a DNS answer that changes between the two (rebinding) is refused too.
-pub(crate) fn agent(outbound: Outbound) -> ureq::Agent {
+pub(crate) fn agent(outbound: Outbound, timeout: Duration) -> ureq::Agent {
     let config = ureq::Agent::config_builder()
         .max_redirects(0)
         .http_status_as_error(false)
-        .timeout_global(Some(Duration::from_secs(120)))
+        .timeout_global(Some(timeout))
         .timeout_connect(Some(Duration::from_secs(10)))
         .build();
     ureq::Agent::with_parts(
@@ -410,12 +506,14 @@ mod tests {
             "http://{}/meridian/",
             listener.local_addr().map(|a| a.to_string()).unwrap_or_default()
         );
-        let strict = agent(Outbound { allow_http: true, allow_private: false });
+        let strict =
+            agent(Outbound { allow_http: true, allow_private: false }, Duration::from_secs(120));
         let err = strict.get(&url).call().map(|_| ()).unwrap_err().to_string();
         assert!(err.contains("127.0.0.1, a loopback, private or link-local address"), "{err}");
         assert!(listener.accept().is_err(), "a connection was made");
         // Allowed for a peer configured so, the same request connects.
-        let lab = agent(Outbound { allow_http: true, allow_private: true });
+        let lab =
+            agent(Outbound { allow_http: true, allow_private: true }, Duration::from_secs(120));
         let handle = std::thread::spawn(move || lab.get(&url).call().map(|_| ()));
         let mut connected = false;
         for _ in 0..200 {
@@ -450,5 +548,61 @@ mod tests {
         assert!(check_url("http://127.0.0.1:8080/meridian/", lab).is_ok());
         assert!(is_special(&"100.64.1.1".parse().unwrap_or(IpAddr::from([0, 0, 0, 0]))));
         assert!(!is_special(&"8.8.8.8".parse().unwrap_or(IpAddr::from([0, 0, 0, 0]))));
+    }
+
+    /// Serves one connection with `reply` and returns the request it read.
+    fn serve_once(reply: &'static str) -> (String, std::thread::JoinHandle<String>) {
+        use std::io::{Read as _, Write as _};
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap_or_else(|e| panic!("{e}"));
+        let base = format!("http://{}", listener.local_addr().unwrap_or_else(|e| panic!("{e}")));
+        let handle = std::thread::spawn(move || {
+            let (mut stream, _) = listener.accept().unwrap_or_else(|e| panic!("{e}"));
+            let mut request = Vec::new();
+            let mut buf = [0u8; 1024];
+            while !request.ends_with(b"\r\n\r\n") {
+                let n = stream.read(&mut buf).unwrap_or(0);
+                if n == 0 {
+                    break;
+                }
+                request.extend_from_slice(&buf[..n]);
+            }
+            let _ = stream.write_all(reply.as_bytes());
+            String::from_utf8_lossy(&request).into_owned()
+        });
+        (base, handle)
+    }
+
+    #[test]
+    fn fetches_send_headers_and_never_follow_redirects() {
+        let lab = Outbound { allow_http: true, allow_private: true };
+        let (base, server) =
+            serve_once("HTTP/1.1 200 OK\r\nContent-Length: 5\r\nConnection: close\r\n\r\nhello");
+        let fetcher = Fetcher::new(lab).with_header("Authorization", "Bearer secret-key");
+        let body = fetcher.get(&format!("{base}/feed/manifest.json"));
+        assert_eq!(body.unwrap_or_default(), b"hello");
+        let request = server.join().unwrap_or_default();
+        assert!(request.starts_with("GET /feed/manifest.json "), "{request}");
+        assert!(request.contains("Bearer secret-key"), "{request}");
+        assert!(!format!("{fetcher:?}").contains("secret-key"), "header values are not shown");
+
+        let (base, server) = serve_once(
+            "HTTP/1.1 302 Found\r\nLocation: http://10.0.0.1/internal\r\nContent-Length: 0\r\nConnection: close\r\n\r\n",
+        );
+        let redirected = Fetcher::new(lab).get(&format!("{base}/x")).map(|_| ());
+        let _ = server.join();
+        assert!(
+            redirected.is_err_and(|e| matches!(&e, Error::Redirected { location, .. } if location == "http://10.0.0.1/internal")
+                && e.to_string().contains("not followed"))
+        );
+
+        let (base, server) =
+            serve_once("HTTP/1.1 200 OK\r\nContent-Length: 5\r\nConnection: close\r\n\r\nhello");
+        let limited = Fetcher::new(lab).with_max_body(4).get(&format!("{base}/big"));
+        let _ = server.join();
+        assert!(limited.is_err());
+        // Without the allowances nothing is fetched from loopback.
+        let refused = Fetcher::new(Outbound { allow_http: true, allow_private: false })
+            .get("http://127.0.0.1:9/feed/");
+        assert!(refused.is_err_and(|e| matches!(e, Error::Refused { .. })));
     }
 }

@@ -1,6 +1,6 @@
 //! Exports from the node and its feeds, end to end: `meridian export --data` per collection
 //! with the node's warninglists, and `/feeds/…` of a running `meridian serve` over a real socket
-//! (ETag, 304, HEAD with its length).
+//! (ETag, 304, HEAD with its length, and `meridian import` of a feed URL with a token header).
 
 use crate::store_match::run as meridian;
 use crate::taxii_client::{ADMIN_TOKEN, start_node};
@@ -83,6 +83,23 @@ fn feeds_over_http_and_node_exports_per_collection() {
     assert_eq!(header(&headers, "content-length"), Some(body.len().to_string().as_str()));
     let (status, _, _) = http(&node.base, "GET", path, &[]);
     assert_eq!(status, 401);
+    // Another node (or this one) imports the feed by URL, with the token in a header.
+    let url = format!("{}/feeds/shared-indicators/stix", node.base);
+    let (code, bundle, stderr) = meridian(&[
+        "import",
+        "--allow-plain-http",
+        "--allow-private-addresses",
+        "--url-header",
+        &format!("Authorization: {bearer}"),
+        &url,
+    ]);
+    assert_eq!(code, Some(0), "{stderr}");
+    assert!(bundle.contains("c2-green-"), "{stderr}");
+    assert!(!stderr.contains(ADMIN_TOKEN), "the header value was printed");
+    let (code, _, stderr) =
+        meridian(&["import", "--allow-plain-http", "--allow-private-addresses", &url]);
+    assert_eq!(code, Some(2));
+    assert!(stderr.contains("answered 401"), "{stderr}");
 
     let data = node.dir.path().display().to_string();
     // A collection the recipient may not read is refused like an unknown one.

@@ -3,6 +3,7 @@
 mod crash;
 mod feeds;
 mod formats;
+mod import_url;
 mod matching;
 mod pattern;
 mod steward;
