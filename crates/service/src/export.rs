@@ -378,11 +378,15 @@ struct Pending {
 
 impl Pending {
     fn push(&mut self, id: &str, version: &str, rule: Rule) {
-        let next = u32::try_from(self.rules.len()).unwrap_or(u32::MAX);
-        let number = *self.rule_numbers.entry(rule.clone()).or_insert_with(|| {
-            self.rules.push(rule);
-            next
-        });
+        let number = match self.rule_numbers.get(&rule) {
+            Some(number) => *number,
+            None => {
+                let number = u32::try_from(self.rules.len()).unwrap_or(u32::MAX);
+                self.rule_numbers.insert(rule.clone(), number);
+                self.rules.push(rule);
+                number
+            }
+        };
         self.entries.push((id.into(), version.into(), number));
     }
 }
@@ -478,8 +482,7 @@ impl Node {
             loop {
                 let page = self.store.query(&info.id, &query)?;
                 let (more, last) = (page.more, page.items.last().map(|v| v.date_added_micros));
-                let mut items = Vec::with_capacity(page.items.len());
-                let mut rules = Vec::with_capacity(page.items.len());
+                let mut shared = Vec::with_capacity(page.items.len());
                 for mut version in page.items {
                     if collections.len() > 1 {
                         let mut hasher = std::collections::hash_map::DefaultHasher::new();
@@ -489,28 +492,17 @@ impl Node {
                         }
                     }
                     match sharing.apply(&audience, &mut version) {
-                        Ok(rule) => {
-                            rules.push(rule);
-                            items.push(version);
-                        }
+                        Ok((rule, object)) => shared.push((version, rule, object)),
                         Err(reason) => {
                             tracing::debug!(recipient = %recipient.name, object = %version.id, %reason, "Withheld from an export.");
                             withheld += 1;
                         }
                     }
                 }
-                let kept = self.hide_references_parsed(
-                    &recipient.access,
-                    sharing,
-                    &audience,
-                    items,
-                    rules,
-                )?;
-                for (version, rule, object) in kept {
-                    match object {
-                        Some(object) => each(version, rule, object)?,
-                        None => withheld += 1,
-                    }
+                for (version, rule, object) in
+                    self.hide_references_parsed(&recipient.access, sharing, &audience, shared)?
+                {
+                    each(version, rule, object)?;
                 }
                 match (more, last) {
                     (true, Some(last)) => query.after_micros = last,

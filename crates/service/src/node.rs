@@ -406,32 +406,32 @@ impl Node {
             }
             None => sharing::Audience::User(principal),
         };
-        let mut items = Vec::with_capacity(wanted.min(1024));
-        let mut rules = Vec::with_capacity(wanted.min(1024));
+        let mut shared = Vec::with_capacity(wanted.min(1024));
         let (more, last_examined) = loop {
-            query.limit = wanted - items.len();
+            query.limit = wanted - shared.len();
             let page = self.store.query(&info.id, &query)?;
             let last = page.items.last().map(|v| v.date_added_micros);
             let examined = page.items.len();
             for mut version in page.items {
                 match sharing.apply(&audience, &mut version) {
-                    Ok(rule) => {
-                        rules.push(rule);
-                        items.push(version);
-                    }
+                    Ok((rule, object)) => shared.push((version, rule, object)),
                     Err(reason) => {
                         tracing::debug!(user = %principal.user.name, object = %version.id, %reason, "Withheld.");
                     }
                 }
             }
             match last {
-                Some(last) if page.more && items.len() < wanted && examined > 0 => {
+                Some(last) if page.more && shared.len() < wanted && examined > 0 => {
                     query.after_micros = last
                 }
                 _ => break (page.more, last),
             }
         };
-        let (items, rules) = self.hide_references(principal, &sharing, &audience, items, rules)?;
+        let (items, rules) = self
+            .hide_references_parsed(principal, &sharing, &audience, shared)?
+            .into_iter()
+            .map(|(version, rule, _)| (version, rule))
+            .unzip();
         let next =
             if more { last_examined.map(|last| self.cursors.mint(context, last)) } else { None };
         Ok(ObjectPage { items, more, next, rules })
@@ -449,32 +449,34 @@ impl Node {
         items: Vec<StoredVersion>,
         rules: Vec<Rule>,
     ) -> Result<(Vec<StoredVersion>, Vec<Rule>), Error> {
-        let kept = self.hide_references_parsed(principal, sharing, audience, items, rules)?;
+        // What cannot be read as a STIX object cannot be checked, so it does not go.
+        let shared = items
+            .into_iter()
+            .zip(rules)
+            .filter_map(|(version, rule)| {
+                let object = serde_json::from_str::<serde_json::Value>(&version.json)
+                    .ok()
+                    .and_then(|j| stix::Object::from_value(j).ok())?;
+                Some((version, rule, object))
+            })
+            .collect();
+        let kept = self.hide_references_parsed(principal, sharing, audience, shared)?;
         Ok(kept.into_iter().map(|(version, rule, _)| (version, rule)).unzip())
     }
 
-    /// [`Node::hide_references`], also handing back each kept object parsed (`None` for JSON
-    /// that is not a STIX object, which is kept as it is).
+    /// [`Node::hide_references`] over versions already parsed (as `Sharing::apply` gives them);
+    /// each kept object comes back as it goes.
     pub(crate) fn hide_references_parsed(
         &self,
         principal: &Principal,
         sharing: &sharing::Sharing,
         audience: &sharing::Audience<'_>,
-        items: Vec<StoredVersion>,
-        rules: Vec<Rule>,
-    ) -> Result<Vec<(StoredVersion, Rule, Option<stix::Object>)>, Error> {
-        let parsed: Vec<Option<stix::Object>> = items
-            .iter()
-            .map(|v| {
-                serde_json::from_str::<serde_json::Value>(&v.json)
-                    .ok()
-                    .and_then(|j| stix::Object::from_value(j).ok())
-            })
-            .collect();
+        shared: Vec<(StoredVersion, Rule, stix::Object)>,
+    ) -> Result<Vec<(StoredVersion, Rule, stix::Object)>, Error> {
         let in_page: std::collections::BTreeSet<&str> =
-            items.iter().map(|v| v.id.as_str()).collect();
+            shared.iter().map(|(v, _, _)| v.id.as_str()).collect();
         let mut referenced = std::collections::BTreeSet::new();
-        for object in parsed.iter().flatten() {
+        for (_, _, object) in &shared {
             for (key, value) in object.as_map() {
                 if key == "object_marking_refs"
                     || !(key.ends_with("_ref") || key.ends_with("_refs"))
@@ -492,11 +494,8 @@ impl Node {
                     .extend(ids.into_iter().filter(|id| !in_page.contains(id)).map(str::to_owned));
             }
         }
-        let unchanged = |items: Vec<StoredVersion>, rules: Vec<Rule>, parsed| {
-            items.into_iter().zip(rules).zip(parsed).map(|((v, r), o)| (v, r, o)).collect()
-        };
         if referenced.is_empty() {
-            return Ok(unchanged(items, rules, parsed));
+            return Ok(shared);
         }
         // Which referenced objects this node holds, and which of them the recipient may see.
         let referenced: Vec<String> = referenced.into_iter().collect();
@@ -529,9 +528,9 @@ impl Node {
         let withheld: std::collections::BTreeSet<stix::Identifier> =
             existing.difference(&visible).filter_map(|id| id.parse().ok()).collect();
         if withheld.is_empty() {
-            return Ok(unchanged(items, rules, parsed));
+            return Ok(shared);
         }
-        let objects: Vec<stix::Object> = parsed.iter().flatten().cloned().collect();
+        let objects: Vec<stix::Object> = shared.iter().map(|(_, _, o)| o.clone()).collect();
         let cleaned =
             policy::clean_references(objects, &withheld, &std::collections::BTreeMap::new());
         let mut by_id: std::collections::BTreeMap<String, stix::Object> = cleaned
@@ -539,18 +538,14 @@ impl Node {
             .into_iter()
             .map(|o| (format!("{}|{:?}", o.id(), o.modified()), o))
             .collect();
-        let mut kept = Vec::with_capacity(items.len());
-        for ((mut version, rule), object) in items.into_iter().zip(rules).zip(parsed) {
-            let Some(object) = object else {
-                kept.push((version, rule, None));
-                continue;
-            };
+        let mut kept = Vec::with_capacity(shared.len());
+        for (mut version, rule, object) in shared {
             match by_id.remove(&format!("{}|{:?}", object.id(), object.modified())) {
                 Some(clean) => {
                     if clean != object {
                         version.json = serde_json::to_string(&clean).unwrap_or_default();
                     }
-                    kept.push((version, rule, Some(clean)));
+                    kept.push((version, rule, clean));
                 }
                 None => {
                     tracing::debug!(object = %object.id(), "Dropped: it cannot exist without a withheld object.")

@@ -89,9 +89,17 @@ pub enum Disclosure<'v> {
     Withhold(String),
 }
 
+/// A decision with the object as it would go.
+enum Outcome {
+    Share { object: stix::Object, redacted: bool, rule: String, transform: Option<String> },
+    Withhold(String),
+}
+
 /// The sharing decision for one request: the node's policy as of now.
 pub struct Sharing {
     base: policy::Policy,
+    /// The policy with each organisation as the holder (for objects it submitted), made once.
+    per_holder: BTreeMap<policy::OrgId, policy::Policy>,
     orgs: BTreeMap<store::OrgId, store::Org>,
     users: BTreeMap<store::UserId, String>,
     now: stix::Timestamp,
@@ -140,8 +148,17 @@ impl Sharing {
         base.known_markings = statement_markings(store)?;
         base.known_markings.extend(config.markings.clone());
         let submitters = config.orgs.values().flat_map(|d| d.identities.iter().cloned()).collect();
+        let per_holder = orgs
+            .values()
+            .map(|org| {
+                let mut policy = base.clone();
+                policy.holder = policy::OrgId::new(org.name.as_str());
+                (policy.holder.clone(), policy)
+            })
+            .collect();
         Ok(Self {
             base,
+            per_holder,
             orgs,
             users,
             now: stix::Timestamp::now(),
@@ -184,7 +201,8 @@ impl Sharing {
     }
 
     /// Decides for `version` and, when it may go, makes its JSON what goes (redacted if so).
-    /// Returns the rule and the transform for the ledger, or why it is withheld.
+    /// Returns the rule and the transform for the ledger with the object as it goes (parsed
+    /// once here, so callers need not parse it again), or why it is withheld.
     ///
     /// # Errors
     /// The reason, when the version is withheld.
@@ -192,14 +210,16 @@ impl Sharing {
         &self,
         audience: &Audience<'_>,
         version: &mut store::StoredVersion,
-    ) -> Result<(String, Option<String>), String> {
-        match self.disclose(audience, version) {
-            Disclosure::Share { json: Cow::Owned(redacted), rule, transform } => {
-                version.json = redacted;
-                Ok((rule, transform))
+    ) -> Result<((String, Option<String>), stix::Object), String> {
+        match self.outcome(audience, version) {
+            Outcome::Share { object, redacted, rule, transform } => {
+                if redacted {
+                    version.json = serde_json::to_string(&object)
+                        .map_err(|e| format!("redaction failed: {e}"))?;
+                }
+                Ok(((rule, transform), object))
             }
-            Disclosure::Share { json: Cow::Borrowed(_), rule, transform } => Ok((rule, transform)),
-            Disclosure::Withhold(reason) => Err(reason),
+            Outcome::Withhold(reason) => Err(reason),
         }
     }
 
@@ -209,11 +229,27 @@ impl Sharing {
         audience: &Audience<'_>,
         version: &'v store::StoredVersion,
     ) -> Disclosure<'v> {
+        match self.outcome(audience, version) {
+            Outcome::Share { redacted: false, rule, transform, .. } => {
+                Disclosure::Share { json: Cow::Borrowed(&version.json), rule, transform }
+            }
+            Outcome::Share { object, redacted: true, rule, transform } => {
+                match serde_json::to_string(&object) {
+                    Ok(json) => Disclosure::Share { json: Cow::Owned(json), rule, transform },
+                    Err(e) => Disclosure::Withhold(format!("redaction failed: {e}")),
+                }
+            }
+            Outcome::Withhold(reason) => Disclosure::Withhold(reason),
+        }
+    }
+
+    /// The decision for `version`, with the object as it would go.
+    fn outcome(&self, audience: &Audience<'_>, version: &store::StoredVersion) -> Outcome {
         let Ok(value) = serde_json::from_str::<serde_json::Value>(&version.json) else {
-            return Disclosure::Withhold("the stored object cannot be read".into());
+            return Outcome::Withhold("the stored object cannot be read".into());
         };
         let Ok(object) = stix::Object::from_value(value) else {
-            return Disclosure::Withhold("the stored object is not a STIX object".into());
+            return Outcome::Withhold("the stored object is not a STIX object".into());
         };
         let source = self.org_name(version.source_org).unwrap_or(self.base.holder.as_str());
         // Whose hop: a local submitter shares its own objects; pulled objects are the holder's.
@@ -233,16 +269,18 @@ impl Sharing {
         if let Some(user) = version.source_user.and_then(|u| self.users.get(&u)) {
             provenance.named_users = BTreeSet::from([policy::UserId::new(user.as_str())]);
         }
-        let policy_for_hop;
         let policy = match holder_override {
-            Some(holder) if holder != self.base.holder => {
-                let mut p = self.base.clone();
-                p.holder = holder;
-                policy_for_hop = p;
-                &policy_for_hop
-            }
-            _ => &self.base,
+            Some(holder) if holder != self.base.holder => match self.per_holder.get(&holder) {
+                Some(policy) => Cow::Borrowed(policy),
+                None => {
+                    let mut p = self.base.clone();
+                    p.holder = holder;
+                    Cow::Owned(p)
+                }
+            },
+            _ => Cow::Borrowed(&self.base),
         };
+        let policy = policy.as_ref();
         let (user_id, org_id, recipient_key);
         let recipient = match audience {
             Audience::User(principal) => {
@@ -263,27 +301,23 @@ impl Sharing {
         context.submitters = &self.submitters;
         context.reviewed = self.approved.contains(&(version.id.clone(), version.version.clone()));
         match policy::decide(&object, &recipient, policy, &context) {
-            policy::Decision::Share => Disclosure::Share {
-                json: Cow::Borrowed(&version.json),
+            policy::Decision::Share => Outcome::Share {
+                object,
+                redacted: false,
                 rule: "shared under TLP and grants".into(),
                 transform: None,
             },
-            policy::Decision::ShareRedacted(redactions) => {
-                let redacted = policy::redact(&object, &redactions);
-                match serde_json::to_string(&redacted) {
-                    Ok(json) => Disclosure::Share {
-                        json: Cow::Owned(json),
-                        rule: "shared redacted under TLP, agreement and PII rules".into(),
-                        transform: Some(format!("{} redactions", redactions.edits().len())),
-                    },
-                    Err(e) => Disclosure::Withhold(format!("redaction failed: {e}")),
-                }
-            }
+            policy::Decision::ShareRedacted(redactions) => Outcome::Share {
+                object: policy::redact(&object, &redactions),
+                redacted: true,
+                rule: "shared redacted under TLP, agreement and PII rules".into(),
+                transform: Some(format!("{} redactions", redactions.edits().len())),
+            },
             policy::Decision::Withhold(reason) => {
                 if let policy::Reason::Review(what) = &reason {
                     self.queue_review(audience, version, what);
                 }
-                Disclosure::Withhold(reason.to_string())
+                Outcome::Withhold(reason.to_string())
             }
         }
     }
