@@ -2,7 +2,8 @@
 # Exports from the node: time and peak memory of `meridian export --data D --user U --format rpz`
 # over a collection of N domain indicators stored in the node, for each binary given (e.g. the
 # build before and after a change), RUNS runs each, interleaved. The node is built once with the
-# first binary (10 imports of N/10 indicators) and kept in $WORK when it is set.
+# first binary (10 imports of N/10 indicators) and kept in $WORK when it is set. Every run
+# starts with an empty disclosure ledger (it then records N disclosures, inside the time).
 # Usage: bench/formats/node-export.sh N BIN [BIN...]      (env: RUNS=3, WORK=dir)
 set -euo pipefail
 cd "$(dirname "$0")/../.."
@@ -43,6 +44,7 @@ echo "node: $n indicators; data directory $(du -sh "$data" | cut -f1)"
 for run in $(seq "$runs"); do
     for i in "${!bins[@]}"; do
         bin=${bins[$i]}
+        rm -f "$data"/ledger.db*
         /usr/bin/time -f "%e %M" -o "$work/time" "$bin" export --format rpz --data "$data" \
             --user bench-analyst -o "$work/zone-$i.rpz" 2> "$work/stderr" || { cat "$work/stderr"; exit 1; }
         read -r secs kib < "$work/time"

@@ -239,11 +239,18 @@ impl ExportArgs {
             Format::MispFeed => self.to_dir("misp-feed", files),
             _ => {
                 let contents = files.into_iter().next().map(|f| f.contents).unwrap_or_default();
-                let code = self.to_output(|out| Ok(out.write_all(&contents)?))?;
+                match self.output.as_deref().filter(|p| *p != Path::new("-")) {
+                    Some(path) => write_file(path, &contents)?,
+                    None => {
+                        let mut out = io::stdout().lock();
+                        out.write_all(&contents)?;
+                        out.flush()?;
+                    }
+                }
                 if let (Some(path), Some((serial, digest))) = (&self.serial_file, rpz_state) {
                     write_file(path, format!("{serial} {digest:016x}\n").as_bytes())?;
                 }
-                Ok(code)
+                Ok(ExitCode::SUCCESS)
             }
         }
     }

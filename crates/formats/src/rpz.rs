@@ -80,7 +80,10 @@ pub fn next_serial(previous: Option<(u32, u64)>, digest: u64, now_unix: u64) -> 
 /// A digest of the records [`write_rpz`] would write (without the SOA), to decide whether the
 /// serial must change.
 pub fn content_digest(selection: &Selection, options: &RpzOptions) -> Result<u64, Error> {
-    Ok(digest::fnv1a(&RpzZone::from_selection(selection).records(options)?))
+    let mut hash = digest::Fnv1a::new();
+    let zone = RpzZone::from_selection(selection);
+    zone.write_records(&target(options)?, options, &mut hash)?;
+    Ok(hash.0)
 }
 
 /// Writes the policy zone: the SOA and NS records, then, sorted and without duplicates, two
@@ -147,8 +150,11 @@ impl RpzZone {
                 )));
             }
         }
-        let records = self.records(options)?;
-        let serial = serial(digest::fnv1a(&records));
+        let target = target(options)?;
+        // The records are written twice, to digest them and then to `out`, rather than kept.
+        let mut hash = digest::Fnv1a::new();
+        self.write_records(&target, options, &mut hash)?;
+        let serial = serial(hash.0);
         writeln!(
             out,
             "; Response policy zone written by Meridian. Do not edit: it is regenerated."
@@ -160,25 +166,17 @@ impl RpzZone {
             options.primary, options.contact, options.ttl
         )?;
         writeln!(out, "@ NS {}", options.primary)?;
-        out.write_all(&records)?;
+        self.write_records(&target, options, out)?;
         Ok(serial)
     }
 
-    /// The records, without SOA and NS.
-    fn records(&self, options: &RpzOptions) -> Result<Vec<u8>, Error> {
-        let target = match &options.action {
-            RpzAction::Nxdomain => ".".to_owned(),
-            RpzAction::Nodata => "*.".to_owned(),
-            RpzAction::WalledGarden(name) => {
-                let name = if name.ends_with('.') { name.clone() } else { format!("{name}.") };
-                if !is_fqdn(&name) {
-                    return Err(Error::Options(format!(
-                        "walled-garden target `{name}` is not a valid name"
-                    )));
-                }
-                name
-            }
-        };
+    /// The records, without SOA and NS, answering with `target`.
+    fn write_records(
+        &self,
+        target: &str,
+        options: &RpzOptions,
+        out: &mut (impl Write + ?Sized),
+    ) -> Result<(), Error> {
         let domains = &self.domains;
         // A listed parent makes its subdomains redundant: `*.parent` covers them.
         let covered = |d: &str| {
@@ -191,7 +189,6 @@ impl RpzZone {
             }
             false
         };
-        let mut out = Vec::with_capacity(domains.len() * 64);
         for domain in domains.iter().filter(|d| !covered(d)) {
             writeln!(out, "{domain} CNAME {target}")?;
             writeln!(out, "*.{domain} CNAME {target}")?;
@@ -201,8 +198,25 @@ impl RpzZone {
                 writeln!(out, "{} CNAME {target}", rpz_ip_name(&net))?;
             }
         }
-        Ok(out)
+        Ok(())
     }
+}
+
+/// The answer for listed names, checked.
+fn target(options: &RpzOptions) -> Result<String, Error> {
+    Ok(match &options.action {
+        RpzAction::Nxdomain => ".".to_owned(),
+        RpzAction::Nodata => "*.".to_owned(),
+        RpzAction::WalledGarden(name) => {
+            let name = if name.ends_with('.') { name.clone() } else { format!("{name}.") };
+            if !is_fqdn(&name) {
+                return Err(Error::Options(format!(
+                    "walled-garden target `{name}` is not a valid name"
+                )));
+            }
+            name
+        }
+    })
 }
 
 /// The owner name of an `rpz-ip` trigger: the prefix length, then the address in reverse order

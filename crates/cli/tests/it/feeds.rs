@@ -148,6 +148,53 @@ fn feeds_over_http_and_node_exports_per_collection() {
     assert!(!listed.contains("us-cert"), "another collection's values went out:\n{listed}");
     assert!(!listed.contains("c2-red-"));
     assert!(stderr.contains("1 on a warninglist"), "{stderr}");
+    // The RPZ serial of node exports follows the content through --serial-file.
+    let state = node.dir.path().join("rpz.serial").display().to_string();
+    let zone = |now: &str| {
+        let (code, zone, stderr) = meridian(&[
+            "export",
+            "--format",
+            "rpz",
+            "--data",
+            &data,
+            "--user",
+            "de-analyst",
+            "--collection",
+            "shared-indicators",
+            "--serial-file",
+            &state,
+            "--now",
+            now,
+        ]);
+        assert_eq!(code, Some(0), "{stderr}");
+        let serial: u32 = zone
+            .lines()
+            .find_map(|l| l.strip_prefix("@ SOA "))
+            .and_then(|soa| soa.split_whitespace().nth(2))
+            .and_then(|s| s.parse().ok())
+            .expect("a SOA serial");
+        (serial, zone)
+    };
+    let (first, _) = zone("2026-08-01T00:00:00Z");
+    assert_eq!(zone("2026-08-02T00:00:00Z").0, first, "same content, same serial");
+    let report = node.dir.path().join("new.txt");
+    std::fs::write(&report, "New C2: fresh-c2.kestrel[.]example\n").expect("written");
+    let (code, _, stderr) = meridian(&[
+        "import",
+        "--data",
+        &data,
+        "--user",
+        "de-analyst",
+        "--collection",
+        "shared-indicators",
+        "--tlp",
+        "green",
+        &report.display().to_string(),
+    ]);
+    assert_eq!(code, Some(0), "{stderr}");
+    let (next, zone_text) = zone("2026-08-03T00:00:00Z");
+    assert!(zone_text.contains("fresh-c2.kestrel.example CNAME ."), "{zone_text}");
+    assert!(next > first, "{next} after {first}");
     // Directory formats from the node.
     let out = node.dir.path().join("suricata-out");
     let out_arg = out.display().to_string();
