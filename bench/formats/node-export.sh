@@ -4,7 +4,9 @@
 # build before and after a change), RUNS runs each, interleaved. The node is built once with the
 # first binary (10 imports of N/10 indicators) and kept in $WORK when it is set. Every run
 # starts with an empty disclosure ledger (it then records N disclosures, inside the time).
-# Usage: bench/formats/node-export.sh N BIN [BIN...]      (env: RUNS=3, WORK=dir)
+# With FEED_BIN=path, that binary then serves the node and the feed /feeds/blocklist/rpz is
+# fetched (200) and revalidated (304) with curl; the server's peak RSS is reported.
+# Usage: bench/formats/node-export.sh N BIN [BIN...]      (env: RUNS=3, WORK=dir, FEED_BIN=path)
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 n=$1
@@ -59,3 +61,22 @@ for i in "${!bins[@]}"; do
     fi
 done
 echo "zones identical but for the serial; named-checkzone: $(named-checkzone -q rpz.bench "$work/zone-0.rpz" && echo ok)"
+if [ -n "${FEED_BIN:-}" ]; then
+    token=$("$FEED_BIN" token create bench-analyst --scope read --data "$data" | tail -1 | tr -d ' ')
+    port=$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+    rm -f "$data"/ledger.db*
+    MERIDIAN_ADMIN_TOKEN=mrd_bench-admin-token-0123456789abcdef /usr/bin/time -f "%M" -o "$work/serve-time" \
+        "$FEED_BIN" serve --data "$data" --listen "127.0.0.1:$port" --sync-interval 0 > /dev/null 2>&1 &
+    timer=$!
+    until curl -s -o /dev/null "http://127.0.0.1:$port/healthz"; do sleep 0.2; done
+    url="http://127.0.0.1:$port/feeds/blocklist/rpz"
+    full=$(curl -s -o "$work/feed.rpz" -D "$work/headers" -w '%{http_code} in %{time_total} s' \
+        -H "Authorization: Bearer $token" "$url")
+    etag=$(grep -i '^etag:' "$work/headers" | cut -d' ' -f2 | tr -d '\r')
+    again=$(curl -s -o /dev/null -w '%{http_code} in %{time_total} s' -H "Authorization: Bearer $token" \
+        -H "If-None-Match: $etag" "$url")
+    kill -INT "$(pgrep -P "$timer")"
+    wait "$timer" || true
+    echo "feed $url: $full ($(wc -l < "$work/feed.rpz") lines), revalidated: $again;" \
+        "server peak RSS $(( $(tail -1 "$work/serve-time") / 1024 )) MiB"
+fi
