@@ -1,5 +1,6 @@
 //! `/feeds/{collection}/{format}`: the node's exports (RPZ, Suricata, Zeek, nftables, CSV, plain
-//! lists, STIX bundles, MISP events) per token, for resolvers, sensors and firewalls that poll.
+//! lists, STIX bundles, MISP events) per token, for resolvers, sensors and firewalls that poll;
+//! `/feeds/{collection}/misp-feed/{file}`: the same as a MISP feed directory.
 //!
 //! Authentication is TAXII's (the `Authorization` header, Basic or Bearer); what a feed holds is
 //! decided per caller by the service (`Node::prepare_export`: grants, sharing policy, reference
@@ -46,6 +47,11 @@ pub(crate) async fn feed(
     let auth = headers.get(header::AUTHORIZATION).and_then(|v| v.to_str().ok()).map(str::to_owned);
     let (etag, media_type, outcome) = tokio::task::spawn_blocking(move || {
         let principal = node.authenticate(auth.as_deref())?;
+        if name == "misp-feed" {
+            return Err(service::Error::UnknownFeed(format!(
+                "the MISP feed is a directory: subscribe to /feeds/{collection}/misp-feed/ (manifest.json, hashes.csv, one file per event)"
+            )));
+        }
         let request = service::export::ExportRequest::for_feed(&collection, &name, &params)?;
         let prepared = node.prepare_export(&principal, &request)?;
         let etag = format!("\"{}\"", prepared.digest());
@@ -60,6 +66,53 @@ pub(crate) async fn feed(
         Ok((etag, media_type, Outcome::Full(body.unwrap_or_default())))
     })
     .await??;
+    Ok(respond(etag, media_type, outcome))
+}
+
+/// `/feeds/{collection}/misp-feed/{file}`: a MISP feed (`manifest.json`, `hashes.csv`, one
+/// `{uuid}.json` per event) that MISP can subscribe to with the token in a header. The same
+/// decisions as every feed; the `ETag` is the file's own digest; a 200 records the whole feed.
+pub(crate) async fn misp_feed_file(
+    State(state): State<AppState>,
+    method: Method,
+    headers: HeaderMap,
+    uri: Uri,
+    Path((collection, file)): Path<(String, String)>,
+) -> Result<Response, ApiError> {
+    let params: Vec<(String, String)> = Query::try_from_uri(&uri)
+        .map(|Query(p)| p)
+        .map_err(|e| service::Error::Invalid(format!("the query is not readable: {e}")))?;
+    let if_none_match =
+        headers.get(header::IF_NONE_MATCH).and_then(|v| v.to_str().ok()).map(str::to_owned);
+    let head = method == Method::HEAD;
+    let node = Arc::clone(&state.node);
+    let auth = headers.get(header::AUTHORIZATION).and_then(|v| v.to_str().ok()).map(str::to_owned);
+    let media_type =
+        if file.ends_with(".csv") { "text/csv; charset=utf-8" } else { "application/json" };
+    let (etag, outcome) = tokio::task::spawn_blocking(move || {
+        let principal = node.authenticate(auth.as_deref())?;
+        let request = service::export::ExportRequest::for_feed(&collection, "misp-feed", &params)?;
+        let prepared = node.prepare_export(&principal, &request)?;
+        let (length, digest) = match prepared.file(&file) {
+            Some((f, digest)) => (f.contents.len(), digest),
+            None => return Err(service::Error::NotFound),
+        };
+        let etag = format!("\"{digest}\"");
+        if if_none_match.as_deref().is_some_and(|tags| none_match(tags, &etag)) {
+            return Ok::<_, service::Error>((etag, Outcome::NotModified));
+        }
+        if head {
+            return Ok((etag, Outcome::Head(length)));
+        }
+        let body = node.release_file(prepared, &file)?.map(|f| f.contents);
+        Ok((etag, Outcome::Full(body.unwrap_or_default())))
+    })
+    .await??;
+    Ok(respond(etag, media_type, outcome))
+}
+
+/// The response for a prepared feed: status, body and caching headers.
+fn respond(etag: String, media_type: &'static str, outcome: Outcome) -> Response {
     let (status, body, length) = match outcome {
         Outcome::Full(body) => (StatusCode::OK, Body::from(body), None),
         Outcome::Head(length) => (StatusCode::OK, Body::empty(), Some(length)),
@@ -79,7 +132,7 @@ pub(crate) async fn feed(
     if let Some(length) = length {
         out.insert(header::CONTENT_LENGTH, HeaderValue::from(length));
     }
-    Ok(response)
+    response
 }
 
 /// Whether an `If-None-Match` value matches `etag` (RFC 9110 §13.1.2): `*`, or a list of

@@ -108,6 +108,7 @@ fn router_with_metrics(node: Arc<Node>, options: &Options, metrics: Arc<Metrics>
         .route(&format!("{root}/collections/{{id}}/manifest/"), get(routes::manifest))
         .route(&format!("{root}/erasures/"), get(routes::erasures))
         .route("/feeds/{collection}/{format}", get(feeds::feed))
+        .route("/feeds/{collection}/misp-feed/{file}", get(feeds::misp_feed_file))
         .route("/healthz", get(routes::healthz))
         .route("/metrics", get(routes::metrics))
         .fallback(routes::no_route)

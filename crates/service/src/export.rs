@@ -225,7 +225,8 @@ impl ExportRequest {
         name: &str,
         params: &[(String, String)],
     ) -> Result<ExportRequest, Error> {
-        let format = Format::from_feed_name(name)?;
+        let format =
+            if name == "misp-feed" { Format::MispFeed } else { Format::from_feed_name(name)? };
         let mut request = ExportRequest::new(format, stix::Timestamp::now());
         request.collection = Some(collection.to_owned());
         request.channel = "feed".into();
@@ -360,6 +361,14 @@ impl PreparedExport {
     /// Whether every file is empty.
     pub fn is_empty(&self) -> bool {
         self.len() == 0
+    }
+
+    /// One file of a multi-file export (a MISP feed's `manifest.json`, `hashes.csv` or an
+    /// event), and the SHA-256 of its contents (lower-case hex, a strong entity tag).
+    pub fn file(&self, name: &str) -> Option<(&ExportFile, String)> {
+        let file = self.files.iter().find(|f| f.name == name)?;
+        let digest = Sha256::digest(&file.contents).iter().map(|b| format!("{b:02x}")).collect();
+        Some((file, digest))
     }
 }
 
@@ -646,6 +655,20 @@ impl Node {
         });
         self.ledger.append_all(records, crate::node::now_micros())?;
         Ok(export.files)
+    }
+
+    /// Records every object of `export` in the ledger (as [`Node::release`]), then hands out
+    /// only its file `name`. A file of a MISP feed is recorded as the whole feed: the manifest
+    /// names every event, so recording less could miss a disclosure.
+    ///
+    /// # Errors
+    /// Ledger failures.
+    pub fn release_file(
+        &self,
+        export: PreparedExport,
+        name: &str,
+    ) -> Result<Option<ExportFile>, Error> {
+        Ok(self.release(export)?.into_iter().find(|f| f.name == name))
     }
 
     /// The files of an enforcement export, and the RPZ state used.

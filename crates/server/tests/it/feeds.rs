@@ -500,3 +500,59 @@ fn oracle(program: &str) -> bool {
     );
     false
 }
+
+#[tokio::test]
+async fn the_misp_feed_directory_is_served_per_token() {
+    let f = fixture();
+    let base = "/feeds/shared-indicators/misp-feed";
+    let manifest = f.feed(&format!("{base}/manifest.json"), "de-analyst").await;
+    assert_eq!(manifest.status, StatusCode::OK, "{}", manifest.text());
+    assert_eq!(manifest.header("content-type"), "application/json");
+    let listed: Value = serde_json::from_slice(&manifest.body).expect("a JSON manifest");
+    let uuids: Vec<String> =
+        listed.as_object().map(|m| m.keys().cloned().collect()).unwrap_or_default();
+    assert!(!uuids.is_empty());
+    // The feed holds the same events as the `misp` feed, one file each, none RED.
+    let events: Value =
+        serde_json::from_slice(&f.feed("/feeds/shared-indicators/misp", "de-analyst").await.body)
+            .expect("JSON events");
+    let expected: BTreeSet<String> = events
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter_map(|e| e["Event"]["uuid"].as_str().map(str::to_owned))
+        .collect();
+    assert_eq!(uuids.iter().cloned().collect::<BTreeSet<_>>(), expected);
+    for uuid in &uuids {
+        let event = f.feed(&format!("{base}/{uuid}.json"), "de-analyst").await;
+        assert_eq!(event.status, StatusCode::OK);
+        let parsed: Value = serde_json::from_slice(&event.body).expect("a JSON event");
+        assert_eq!(parsed["Event"]["uuid"], uuid.as_str());
+        assert!(!event.text().to_ascii_lowercase().contains("tlp:red"));
+    }
+    let hashes = f.feed(&format!("{base}/hashes.csv"), "de-analyst").await;
+    assert_eq!(hashes.status, StatusCode::OK);
+    assert!(hashes.header("content-type").starts_with("text/csv"));
+    // Each file has its own strong ETag; revalidation answers 304 and records nothing more.
+    let etag = manifest.header("etag").to_owned();
+    assert!(etag.starts_with('"') && etag != hashes.header("etag"));
+    let recorded = f.feed_records("de-analyst").len();
+    let again = f
+        .send(get(
+            &format!("{base}/manifest.json"),
+            Some(&f.bearer("de-analyst")),
+            &[("if-none-match", &etag)],
+        ))
+        .await;
+    assert_eq!(again.status, StatusCode::NOT_MODIFIED);
+    assert!(again.body.is_empty());
+    assert_eq!(f.feed_records("de-analyst").len(), recorded);
+    // Unknown files, hidden collections and the bare name answer 404.
+    for path in [
+        format!("{base}/nope.json"),
+        "/feeds/us-cert-internal/misp-feed/manifest.json".to_owned(),
+        "/feeds/shared-indicators/misp-feed".to_owned(),
+    ] {
+        assert_eq!(f.feed(&path, "de-analyst").await.status, StatusCode::NOT_FOUND, "{path}");
+    }
+}
