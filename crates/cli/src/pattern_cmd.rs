@@ -200,26 +200,43 @@ fn match_files(
 }
 
 fn eval_jsonl() -> anyhow::Result<ExitCode> {
-    let mut out = std::io::stdout().lock();
-    for line in std::io::stdin().lock().lines() {
-        let line = line.context("cannot read stdin")?;
+    // Answers are written in batches, but before waiting for more input, so that a caller that
+    // sends one line at a time gets each answer.
+    let mut out = std::io::BufWriter::new(std::io::stdout().lock());
+    let mut input = std::io::BufReader::with_capacity(1 << 16, std::io::stdin().lock());
+    let mut line = String::new();
+    loop {
+        if input.buffer().is_empty() {
+            out.flush()?;
+        }
+        line.clear();
+        if input.read_line(&mut line).context("cannot read stdin")? == 0 {
+            break;
+        }
         if line.trim().is_empty() {
             continue;
         }
-        let reply = match eval_line(&line) {
-            Ok(matched) => json!({"match": matched}),
-            Err(error) => json!({"error": format!("{error:#}")}),
-        };
-        writeln!(out, "{reply}")?;
+        match eval_line(&line) {
+            Ok(true) => writeln!(out, r#"{{"match":true}}"#)?,
+            Ok(false) => writeln!(out, r#"{{"match":false}}"#)?,
+            Err(error) => writeln!(out, "{}", json!({"error": format!("{error:#}")}))?,
+        }
     }
+    out.flush()?;
     Ok(ExitCode::SUCCESS)
 }
 
 fn eval_line(line: &str) -> anyhow::Result<bool> {
-    let request: Value = serde_json::from_str(line).context("line is not JSON")?;
-    let text =
-        request.get("pattern").and_then(Value::as_str).context("expected a string \"pattern\"")?;
-    let version = match request.get("stix_version").and_then(Value::as_str) {
+    use pattern::ObjectView;
+    // A borrowed tree: building a `serde_json::Value` of the data would cost more than the
+    // evaluation.
+    let request = pattern::Json::parse(line).context("line is not JSON")?;
+    let string = |key: &str| match request.get(key).map(ObjectView::value) {
+        Some(pattern::Value::String(s)) => Some(s),
+        _ => None,
+    };
+    let text = string("pattern").context("expected a string \"pattern\"")?;
+    let version = match string("stix_version") {
         Some(v) => v.parse::<pattern::Version>().map_err(anyhow::Error::msg)?,
         None => pattern::Version::V2_1,
     };

@@ -9,17 +9,16 @@
 use std::cmp::Ordering;
 use std::collections::HashSet;
 
-use regex_automata::meta::Regex;
-
 use crate::Version;
 use crate::ast::{
     Comparison, ComparisonExpr, Literal, ObservationExpr, Operator, PathStep, Pattern, Qualifier,
 };
 use crate::error::Error;
 use crate::ipnet::IpNet;
-use crate::observation::{Observation, Observations};
+use crate::observation::{Object, Observation, Observations};
 use crate::parser::{decode_base64, decode_hex};
 use crate::search::Search;
+use crate::text::{Like, Regex};
 use crate::timestamp::Timestamp;
 use crate::view::{ObjectView, Value};
 
@@ -33,35 +32,6 @@ const ENUMERATION_STEPS: usize = 50_000;
 
 /// The largest compiled size, in bytes, of a `MATCHES` or `LIKE` regex.
 pub const MAX_REGEX_BYTES: usize = 1 << 20;
-
-/// SDO and SRO types, which STIX 2.1 patterns never match (patterns are about SCOs).
-const NON_SCO_TYPES: &[&str] = &[
-    "attack-pattern",
-    "bundle",
-    "campaign",
-    "course-of-action",
-    "extension-definition",
-    "grouping",
-    "identity",
-    "incident",
-    "indicator",
-    "infrastructure",
-    "intrusion-set",
-    "language-content",
-    "location",
-    "malware",
-    "malware-analysis",
-    "marking-definition",
-    "note",
-    "observed-data",
-    "opinion",
-    "relationship",
-    "report",
-    "sighting",
-    "threat-actor",
-    "tool",
-    "vulnerability",
-];
 
 /// A pattern ready to evaluate: immutable, `Send + Sync`, cheap to share.
 #[derive(Debug)]
@@ -206,8 +176,8 @@ enum Check {
     NotEqual(Const),
     Order(Ordering, bool, Const),
     In(Vec<Const>),
-    Like(Regex),
-    Matches(Regex, bool),
+    Like(Box<Like>),
+    Matches(Box<Regex>, bool),
     IsSubset(IpNet),
     IsSuperset(IpNet),
     Exists,
@@ -308,10 +278,11 @@ fn leaf(comparison: &Comparison) -> Result<Leaf, Error> {
             }
             Check::In(values.iter().map(constant).collect())
         }
-        Operator::Like(text) => Check::Like(like_regex(text)?),
-        Operator::Matches(text) => {
-            Check::Matches(regex(text, text)?, text.chars().all(|c| (c as u32) < 256))
-        }
+        Operator::Like(text) => Check::Like(Box::new(Like::new(text)?)),
+        Operator::Matches(text) => Check::Matches(
+            Box::new(Regex::new(text, text)?),
+            text.chars().all(|c| (c as u32) < 256),
+        ),
         Operator::IsSubset(text) => {
             Check::IsSubset(IpNet::parse(text).ok_or_else(|| Error::InvalidCidr(text.clone()))?)
         }
@@ -337,110 +308,6 @@ fn constant(literal: &Literal) -> Const {
         Literal::Binary(bytes) | Literal::Hex(bytes) => Const::Bytes(bytes.clone()),
         Literal::Timestamp(t) => Const::Time(*t),
     }
-}
-
-/// Compiles a `MATCHES` regex with the linear-time engine, turning PCRE features it cannot run
-/// into [`Error::UnsupportedRegex`].
-fn regex(source: &str, written: &str) -> Result<Regex, Error> {
-    use regex_syntax::ast::ErrorKind;
-    if let Some(reason) = pcre_only(source) {
-        return Err(Error::UnsupportedRegex {
-            regex: written.to_owned(),
-            reason: reason.to_owned(),
-        });
-    }
-    if let Err(error) =
-        regex_syntax::ast::parse::ParserBuilder::new().nest_limit(64).build().parse(source)
-    {
-        let reason = match error.kind() {
-            ErrorKind::UnsupportedBackreference => {
-                Some("back-references are not supported (they cannot run in linear time)")
-            }
-            ErrorKind::UnsupportedLookAround => Some(
-                "look-ahead and look-behind are not supported (they cannot run in linear time)",
-            ),
-            _ => None,
-        };
-        return Err(match reason {
-            Some(reason) => {
-                Error::UnsupportedRegex { regex: written.to_owned(), reason: reason.to_owned() }
-            }
-            None => Error::InvalidRegex { regex: written.to_owned(), reason: error.to_string() },
-        });
-    }
-    Regex::builder()
-        .syntax(regex_automata::util::syntax::Config::new().nest_limit(64))
-        .configure(
-            Regex::config()
-                .nfa_size_limit(Some(MAX_REGEX_BYTES))
-                // A fully compiled DFA costs far more to build than one short evaluation saves;
-                // the lazy DFA, the one-pass DFA and the bounded backtracker are all linear time.
-                .dfa(false)
-                .hybrid_cache_capacity(2 * MAX_REGEX_BYTES),
-        )
-        .build(source)
-        .map_err(|error| Error::InvalidRegex {
-            regex: written.to_owned(),
-            reason: match error.size_limit() {
-                Some(limit) => format!("compiled regex exceeds the size limit of {limit} bytes"),
-                None => error.to_string(),
-            },
-        })
-}
-
-/// PCRE syntax the regex parser would reject as a mere syntax error or, worse, read differently
-/// (`a++` is possessive in PCRE, a repeated repetition here): named and relative
-/// back-references, atomic groups, possessive quantifiers and recursion.
-fn pcre_only(source: &str) -> Option<&'static str> {
-    const BACKREFERENCE: &str =
-        "back-references are not supported (they cannot run in linear time)";
-    let bytes = source.as_bytes();
-    let mut class_depth = 0usize;
-    let mut i = 0;
-    while i < bytes.len() {
-        let rest = &bytes[i..];
-        match rest {
-            [b'\\', b'k', b'<' | b'{' | b'\'', ..] | [b'\\', b'g', ..] => {
-                return Some(BACKREFERENCE);
-            }
-            [b'\\', ..] => i += 1,
-            [b'[', ..] => class_depth += 1,
-            [b']', ..] if class_depth > 0 => class_depth -= 1,
-            _ if class_depth > 0 => {}
-            [b'(', b'?', b'P', b'=', ..] => return Some(BACKREFERENCE),
-            [b'(', b'?', b'>', ..] => {
-                return Some(
-                    "atomic groups are not supported (they change what backtracking finds)",
-                );
-            }
-            [b'(', b'?', b'R' | b'&' | b'0'..=b'9', ..] => {
-                return Some("recursion is not supported (it cannot run in linear time)");
-            }
-            [b'*' | b'+' | b'?' | b'}', b'+', ..] => {
-                return Some(
-                    "possessive quantifiers are not supported (they change what backtracking finds)",
-                );
-            }
-            _ => {}
-        }
-        i += 1;
-    }
-    None
-}
-
-/// `LIKE` as a regex: anchored at both ends, `%` any run of characters, `_` any one character
-/// (SQL semantics; STIX 2.1 §9, "Comparison Operators").
-fn like_regex(like: &str) -> Result<Regex, Error> {
-    let mut source = String::from("(?s)^");
-    for c in like.chars() {
-        match c {
-            '%' => source.push_str(".*"),
-            '_' => source.push('.'),
-            c => source.push_str(&regex_syntax::escape(c.encode_utf8(&mut [0; 4]))),
-        }
-    }
-    source.push('$');
-    regex(&source, like)
 }
 
 impl Node {
@@ -682,37 +549,33 @@ pub(crate) fn observation_matches<V: ObjectView>(
     observation: &Observation<'_, V>,
     version: Version,
 ) -> bool {
-    observation.objects.iter().any(|(_, object)| {
-        let excluded = version == Version::V2_1
-            && matches!(object.get("type").map(ObjectView::value),
-                Some(Value::String(t)) if NON_SCO_TYPES.contains(&t));
-        !excluded && test_object(test, *object, observation)
+    observation.objects.iter().any(|object| {
+        let excluded = version == Version::V2_1 && object.non_sco;
+        !excluded && test_object(test, object, observation)
     })
 }
 
 fn test_object<'a, V: ObjectView>(
     test: &Test,
-    object: &'a V,
+    object: &Object<'a, V>,
     observation: &Observation<'a, V>,
 ) -> bool {
     match test {
         Test::And(items) => items.iter().all(|t| test_object(t, object, observation)),
         Test::Or(items) => items.iter().any(|t| test_object(t, object, observation)),
         Test::Leaf(leaf) => {
-            let type_matches = matches!(object.get("type").map(ObjectView::value),
-                Some(Value::String(t)) if t == leaf.object_type);
-            if !type_matches {
+            if object.object_type != Some(leaf.object_type.as_str()) {
                 return false;
             }
             if let Check::Exists = leaf.check {
                 let mut found = false;
-                walk(Node2::View(object), &leaf.steps, observation, &mut |_| {
+                walk(Node2::View(object.view), &leaf.steps, observation, &mut |_| {
                     found = true;
                     true
                 });
                 return found != leaf.negated;
             }
-            walk(Node2::View(object), &leaf.steps, observation, &mut |value| leaf.holds(value))
+            walk(Node2::View(object.view), &leaf.steps, observation, &mut |value| leaf.holds(value))
         }
     }
 }
@@ -879,9 +742,9 @@ impl Leaf {
                 }
             },
             Check::In(set) => set.iter().any(|c| equal(&value, c) == Some(true)),
-            Check::Like(regex) => match value {
-                Scalar::Str(s) => regex.is_match(s),
-                Scalar::Bytes(b) => std::str::from_utf8(b).is_ok_and(|s| regex.is_match(s)),
+            Check::Like(like) => match value {
+                Scalar::Str(s) => like.is_match(s),
+                Scalar::Bytes(b) => std::str::from_utf8(b).is_ok_and(|s| like.is_match(s)),
                 _ => false,
             },
             Check::Matches(regex, latin1_pattern) => match value {

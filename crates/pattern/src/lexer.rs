@@ -108,7 +108,7 @@ pub(crate) struct Token {
 /// Splits `text` into tokens, ending with `Eof`; lexical errors become `Error` tokens and
 /// diagnostics.
 pub(crate) fn tokenize(text: &str, diagnostics: &mut Vec<Diagnostic>) -> Vec<Token> {
-    let mut tokens = Vec::new();
+    let mut tokens = Vec::with_capacity(text.len() / 4 + 1);
     let b = text.as_bytes();
     let mut pos = 0;
     while pos < b.len() {
@@ -117,16 +117,22 @@ pub(crate) fn tokenize(text: &str, diagnostics: &mut Vec<Diagnostic>) -> Vec<Tok
         let push = |tokens: &mut Vec<Token>, kind, end| {
             tokens.push(Token { kind, span: Span::new(start, end) })
         };
+        if c == b' ' {
+            pos += 1;
+            continue;
+        }
         // Whitespace, including the Unicode spaces the grammar lists.
-        if let Some(len) = whitespace_len(&text[pos..]) {
+        if (c < b'!' || c >= 0x80)
+            && let Some(len) = whitespace_len(&text[pos..])
+        {
             pos += len;
             continue;
         }
-        if text[pos..].starts_with("//") {
+        if c == b'/' && text[pos..].starts_with("//") {
             pos = text[pos..].find(['\r', '\n']).map_or(b.len(), |i| pos + i);
             continue;
         }
-        if text[pos..].starts_with("/*") {
+        if c == b'/' && text[pos..].starts_with("/*") {
             match text[pos + 2..].find("*/") {
                 Some(i) => pos += 2 + i + 2,
                 None => {

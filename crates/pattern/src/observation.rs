@@ -3,8 +3,6 @@
 //! STIX 2.1 observed-data refers to SCOs in the same bundle (`object_refs`); STIX 2.0
 //! observed-data embeds them (`objects: {"0": {…}}`). Both are accepted, in any mix.
 
-use std::collections::HashMap;
-
 use crate::error::Error;
 use crate::timestamp::Timestamp;
 use crate::view::{ObjectView, Value, string_member};
@@ -20,17 +18,66 @@ pub struct Observation<'a, V> {
     pub last_observed: Timestamp,
     /// `number_observed`: how many distinct observations this object stands for.
     pub number_observed: u64,
-    /// The observed objects, keyed by SCO id (2.1) or by their key in `objects` (2.0).
-    pub(crate) objects: Vec<(&'a str, &'a V)>,
-    index: HashMap<&'a str, usize>,
+    /// The observed objects, sorted by SCO id (2.1) or by their key in `objects` (2.0).
+    pub(crate) objects: Vec<Object<'a, V>>,
+}
+
+/// One observed object.
+#[derive(Debug)]
+pub(crate) struct Object<'a, V> {
+    /// Its SCO id (2.1) or its key in `objects` (2.0).
+    pub(crate) key: &'a str,
+    /// Its `type`, when that is a string.
+    pub(crate) object_type: Option<&'a str>,
+    /// Whether its type is an SDO or SRO type, which STIX 2.1 patterns never match.
+    pub(crate) non_sco: bool,
+    pub(crate) view: &'a V,
+}
+
+impl<'a, V: ObjectView> Object<'a, V> {
+    fn new(key: &'a str, view: &'a V) -> Object<'a, V> {
+        let object_type = string_member(view, "type");
+        let non_sco = object_type.is_some_and(|t| NON_SCO_TYPES.binary_search(&t).is_ok());
+        Object { key, object_type, non_sco, view }
+    }
 }
 
 impl<'a, V: ObjectView> Observation<'a, V> {
     /// The object with this id (2.1) or key (2.0), for `_ref` dereferencing.
     pub(crate) fn object(&self, id: &str) -> Option<&'a V> {
-        self.index.get(id).map(|&i| self.objects[i].1)
+        let i = self.objects.binary_search_by(|o| o.key.cmp(id)).ok()?;
+        Some(self.objects[i].view)
     }
 }
+
+/// SDO and SRO types, sorted: STIX 2.1 patterns never match them (patterns are about SCOs).
+const NON_SCO_TYPES: &[&str] = &[
+    "attack-pattern",
+    "bundle",
+    "campaign",
+    "course-of-action",
+    "extension-definition",
+    "grouping",
+    "identity",
+    "incident",
+    "indicator",
+    "infrastructure",
+    "intrusion-set",
+    "language-content",
+    "location",
+    "malware",
+    "malware-analysis",
+    "marking-definition",
+    "note",
+    "observed-data",
+    "opinion",
+    "relationship",
+    "report",
+    "sighting",
+    "threat-actor",
+    "tool",
+    "vulnerability",
+];
 
 /// The observations one evaluation runs over.
 #[derive(Debug)]
@@ -48,14 +95,24 @@ impl<'a, V: ObjectView> Observations<'a, V> {
         for input in inputs {
             collect::<V>(input, &mut objects, 0);
         }
-        let mut pool: HashMap<&'a str, &'a V> = HashMap::new();
+        // Every object that is not observed-data, by id; an id given twice names the last one.
+        let mut pool: Vec<(&'a str, &'a V)> = Vec::new();
         for &object in &objects {
             if string_member::<V>(object, "type") != Some("observed-data")
                 && let Some(id) = string_member::<V>(object, "id")
             {
-                pool.insert(id, object);
+                pool.push((id, object));
             }
         }
+        pool.sort_by_key(|(id, _)| *id);
+        let mut unique: Vec<(&'a str, &'a V)> = Vec::with_capacity(pool.len());
+        for entry in pool {
+            match unique.last_mut() {
+                Some(last) if last.0 == entry.0 => *last = entry,
+                _ => unique.push(entry),
+            }
+        }
+        let pool = unique;
         let mut items = Vec::new();
         for object in objects {
             if string_member(object, "type") == Some("observed-data") {
@@ -85,7 +142,7 @@ impl<'a, V: ObjectView> Observations<'a, V> {
         let mut types: Vec<&str> = self
             .items
             .iter()
-            .flat_map(|o| o.objects.iter().filter_map(|(_, v)| string_member(*v, "type")))
+            .flat_map(|o| o.objects.iter().filter_map(|object| object.object_type))
             .collect();
         types.sort_unstable();
         types.dedup();
@@ -114,7 +171,7 @@ fn collect<'a, V: ObjectView>(value: &'a V, out: &mut Vec<&'a V>, depth: usize) 
 
 fn observation<'a, V: ObjectView>(
     object: &'a V,
-    pool: &HashMap<&'a str, &'a V>,
+    pool: &[(&'a str, &'a V)],
 ) -> Result<Observation<'a, V>, Error> {
     let id = string_member(object, "id");
     let what = id.unwrap_or("observed-data");
@@ -141,13 +198,13 @@ fn observation<'a, V: ObjectView>(
     };
     let mut objects = Vec::new();
     if let Some(embedded) = object.get("objects").filter(|v| v.value() == Value::Object) {
-        embedded.for_each_member(&mut |key, value| objects.push((key, value)));
+        embedded.for_each_member(&mut |key, value| objects.push(Object::new(key, value)));
     } else if let Some(refs) = object.get("object_refs").filter(|v| v.value() == Value::List) {
         for i in 0..refs.list_len() {
             if let Some(Value::String(id)) = refs.at(i).map(ObjectView::value)
-                && let Some(found) = pool.get(id)
+                && let Ok(k) = pool.binary_search_by(|(key, _)| (*key).cmp(id))
             {
-                objects.push((id, *found));
+                objects.push(Object::new(id, pool[k].1));
             }
         }
     } else {
@@ -155,6 +212,7 @@ fn observation<'a, V: ObjectView>(
             "{what} has neither object_refs (STIX 2.1) nor objects (STIX 2.0)"
         )));
     }
-    let index = objects.iter().enumerate().map(|(i, (key, _))| (*key, i)).collect();
-    Ok(Observation { id, first_observed, last_observed, number_observed, objects, index })
+    // Sorted for `Observation::object`; a reference listed twice is the same object.
+    objects.sort_by_key(|object| object.key);
+    Ok(Observation { id, first_observed, last_observed, number_observed, objects })
 }

@@ -70,6 +70,9 @@ impl<'a> Parser<'a> {
     /// observation_expressions = observation_expression_or (FOLLOWEDBY observation_expression_or)*
     fn followed_by(&mut self) -> ObservationExpr {
         let first = self.or_expr();
+        if self.kind() != Kind::Keyword(Keyword::FollowedBy) {
+            return first;
+        }
         let mut items = vec![first];
         while self.eat_keyword(Keyword::FollowedBy) {
             items.push(self.or_expr());
@@ -79,7 +82,11 @@ impl<'a> Parser<'a> {
 
     /// observation_expression_or = observation_expression_and (OR observation_expression_and)*
     fn or_expr(&mut self) -> ObservationExpr {
-        let mut items = vec![self.and_expr()];
+        let first = self.and_expr();
+        if self.kind() != Kind::Keyword(Keyword::Or) {
+            return first;
+        }
+        let mut items = vec![first];
         while self.eat_keyword(Keyword::Or) {
             items.push(self.and_expr());
         }
@@ -88,7 +95,11 @@ impl<'a> Parser<'a> {
 
     /// observation_expression_and = observation_expression (AND observation_expression)*
     fn and_expr(&mut self) -> ObservationExpr {
-        let mut items = vec![self.qualified()];
+        let first = self.qualified();
+        if self.kind() != Kind::Keyword(Keyword::And) {
+            return first;
+        }
+        let mut items = vec![first];
         while self.eat_keyword(Keyword::And) {
             items.push(self.qualified());
         }
@@ -245,7 +256,11 @@ impl<'a> Parser<'a> {
 
     /// comparison_expression = comparison_expression_and (OR comparison_expression_and)*
     fn comparison_or(&mut self) -> ComparisonExpr {
-        let mut items = vec![self.comparison_and()];
+        let first = self.comparison_and();
+        if self.kind() != Kind::Keyword(Keyword::Or) {
+            return first;
+        }
+        let mut items = vec![first];
         while self.eat_keyword(Keyword::Or) {
             items.push(self.comparison_and());
         }
@@ -254,7 +269,11 @@ impl<'a> Parser<'a> {
 
     /// comparison_expression_and = prop_test (AND prop_test)*
     fn comparison_and(&mut self) -> ComparisonExpr {
-        let mut items = vec![self.prop_test_recovering()];
+        let first = self.prop_test_recovering();
+        if self.kind() != Kind::Keyword(Keyword::And) {
+            return first;
+        }
+        let mut items = vec![first];
         while self.eat_keyword(Keyword::And) {
             items.push(self.prop_test_recovering());
         }

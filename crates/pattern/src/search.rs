@@ -25,6 +25,7 @@
 //! input; its recursion depth is bounded by [`MAX_SEARCH_DEPTH`].
 
 use std::cmp::Ordering;
+use std::rc::Rc;
 
 use crate::Version;
 use crate::error::Error;
@@ -56,7 +57,7 @@ pub(crate) struct Search<'o, 'a, V> {
     observations: &'o Observations<'a, V>,
     version: Version,
     /// Per observation-expression id: the observations it matches, computed on first use.
-    candidates: Vec<Option<Vec<u32>>>,
+    candidates: Vec<Option<Rc<[u32]>>>,
     /// Instances of each observation in the binding under construction.
     used: Vec<u64>,
     /// The binding under construction, in the order its entries were added.
@@ -126,7 +127,7 @@ impl<'o, 'a, V: ObjectView> Search<'o, 'a, V> {
     /// The observations any observation expression of `root` matches, sorted.
     pub(crate) fn matched_anywhere(&mut self, root: &Node) -> Vec<u32> {
         let mut all = Vec::new();
-        root.for_each_leaf(&mut |id, test| all.extend_from_slice(self.leaf(id, test)));
+        root.for_each_leaf(&mut |id, test| all.extend_from_slice(&self.leaf(id, test)));
         all.sort_unstable();
         all.dedup();
         all
@@ -144,7 +145,7 @@ impl<'o, 'a, V: ObjectView> Search<'o, 'a, V> {
         match node {
             Node::Observation(id, test) => {
                 let candidates = self.ordered(*id, test);
-                for (position, i) in candidates.into_iter().enumerate() {
+                for (position, &i) in candidates.iter().enumerate() {
                     if self.push(i, 1)? {
                         self.trace.push(position as u64);
                         let found = next(self)?;
@@ -388,31 +389,32 @@ impl<'o, 'a, V: ObjectView> Search<'o, 'a, V> {
     }
 
     /// The observations observation expression `id` matches, in index order.
-    fn leaf(&mut self, id: usize, test: &Test) -> &[u32] {
-        if self.candidates[id].is_none() {
-            let (observations, version) = (self.observations, self.version);
-            let matching = observations
-                .items
-                .iter()
-                .enumerate()
-                .filter(|(_, observation)| observation_matches(test, observation, version))
-                .map(|(i, _)| i as u32)
-                .collect();
-            self.candidates[id] = Some(matching);
-        }
-        self.candidates[id].as_deref().unwrap_or_default()
+    fn leaf(&mut self, id: usize, test: &Test) -> Rc<[u32]> {
+        let (observations, version) = (self.observations, self.version);
+        self.candidates[id]
+            .get_or_insert_with(|| {
+                observations
+                    .items
+                    .iter()
+                    .enumerate()
+                    .filter(|(_, observation)| observation_matches(test, observation, version))
+                    .map(|(i, _)| i as u32)
+                    .collect()
+            })
+            .clone()
     }
 
     /// [`Search::leaf`], with the preferred observation first.
-    fn ordered(&mut self, id: usize, test: &Test) -> Vec<u32> {
-        let prefer = self.prefer;
-        let mut candidates = self.leaf(id, test).to_vec();
-        if let Some(p) = prefer
-            && let Ok(k) = candidates.binary_search(&p)
-        {
-            candidates[..=k].rotate_right(1);
+    fn ordered(&mut self, id: usize, test: &Test) -> Rc<[u32]> {
+        let candidates = self.leaf(id, test);
+        match self.prefer.map(|p| candidates.binary_search(&p)) {
+            Some(Ok(k)) => {
+                let mut rotated = candidates.to_vec();
+                rotated[..=k].rotate_right(1);
+                rotated.into()
+            }
+            _ => candidates,
         }
-        candidates
     }
 
     fn step(&mut self) -> Result<(), Error> {

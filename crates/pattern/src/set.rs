@@ -87,14 +87,11 @@ impl PatternSet {
         }
         if !self.values.is_empty() {
             for observation in observations.iter() {
-                for (_, object) in &observation.objects {
-                    let Some(Value::String(object_type)) = object.get("type").map(|t| t.value())
-                    else {
-                        continue;
-                    };
+                for object in &observation.objects {
+                    let Some(object_type) = object.object_type else { continue };
                     let Some(paths) = self.paths.get(object_type) else { continue };
                     for path in paths {
-                        let Some(value) = simple_path(*object, path) else { continue };
+                        let Some(value) = simple_path(object.view, path) else { continue };
                         let key = (object_type.to_owned(), path.clone(), value.to_owned());
                         if let Some(ids) = self.values.get(&key) {
                             hits.extend(ids);

@@ -71,7 +71,7 @@ fn qualifier_value(qualifier: &Qualifier, diagnostics: &mut Vec<Diagnostic>) {
 /// well-formed hash of that algorithm, as the OASIS validator checks.
 fn hashes(comparison: &Comparison, diagnostics: &mut Vec<Diagnostic>) {
     let steps = &comparison.path.steps;
-    if !steps.iter().any(|step| *step == PathStep::Key("hashes".into())) {
+    if !steps.iter().any(|step| matches!(step, PathStep::Key(key) if key == "hashes")) {
         return;
     }
     let Some(PathStep::Key(algorithm)) = steps.last() else { return };
