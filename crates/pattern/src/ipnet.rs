@@ -31,6 +31,29 @@ impl IpNet {
         (prefix <= width).then_some(IpNet { bits, prefix, v6 })
     }
 
+    /// Whether this is an IPv6 block.
+    pub(crate) fn is_v6(&self) -> bool {
+        self.v6
+    }
+
+    /// The prefix length.
+    pub(crate) fn prefix(&self) -> u8 {
+        self.prefix
+    }
+
+    /// The address bits (host bits as written).
+    pub(crate) fn bits(&self) -> u128 {
+        self.bits
+    }
+
+    /// The first `prefix` bits of the address, as a number: equal for two addresses exactly
+    /// when they are in the same block of that length.
+    pub(crate) fn network(&self, prefix: u8) -> u128 {
+        let width = if self.v6 { 128 } else { 32 };
+        let shift = width - u32::from(prefix.min(width as u8));
+        if shift >= 128 { 0 } else { self.bits >> shift }
+    }
+
     /// Whether `other` lies entirely inside this block.
     pub(crate) fn contains(&self, other: &IpNet) -> bool {
         if self.v6 != other.v6 || self.prefix > other.prefix {

@@ -469,11 +469,11 @@ mod tests {
         let leaf = prop_oneof![
             Just(J::Null),
             any::<bool>().prop_map(J::Bool),
-            any::<i64>().prop_map(|n| J::from(n)),
-            any::<u64>().prop_map(|n| J::from(n)),
-            (-1e6f64..1e6).prop_map(|x| J::from(x)),
+            any::<i64>().prop_map(J::from),
+            any::<u64>().prop_map(J::from),
+            (-1e6f64..1e6).prop_map(J::from),
             "[a-c\"\\\\é\u{1}\u{1F600}]{0,3}".prop_map(J::String),
-            any::<f64>().prop_filter("finite", |x| x.is_finite()).prop_map(|x| J::from(x)),
+            any::<f64>().prop_filter("finite", |x| x.is_finite()).prop_map(J::from),
         ];
         leaf.prop_recursive(4, 32, 5, |inner| {
             prop_oneof![

@@ -122,7 +122,7 @@ pub(crate) fn tokenize(text: &str, diagnostics: &mut Vec<Diagnostic>) -> Vec<Tok
             continue;
         }
         // Whitespace, including the Unicode spaces the grammar lists.
-        if (c < b'!' || c >= 0x80)
+        if !(b'!'..0x80).contains(&c)
             && let Some(len) = whitespace_len(&text[pos..])
         {
             pos += len;

@@ -136,18 +136,6 @@ impl<'a, V: ObjectView> Observations<'a, V> {
     pub fn iter(&self) -> impl Iterator<Item = &Observation<'a, V>> {
         self.items.iter()
     }
-
-    /// The distinct SCO types present, for [`crate::PatternSet`].
-    pub(crate) fn object_types(&self) -> Vec<&'a str> {
-        let mut types: Vec<&str> = self
-            .items
-            .iter()
-            .flat_map(|o| o.objects.iter().filter_map(|object| object.object_type))
-            .collect();
-        types.sort_unstable();
-        types.dedup();
-        types
-    }
 }
 
 fn collect<'a, V: ObjectView>(value: &'a V, out: &mut Vec<&'a V>, depth: usize) {

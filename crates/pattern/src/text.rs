@@ -187,7 +187,7 @@ pub(crate) struct Regex {
 enum Engine {
     /// A literal; with `start`/`end`, anchored there.
     Literal {
-        finder: Finder<'static>,
+        finder: Box<Finder<'static>>,
         start: bool,
         end: bool,
     },
@@ -250,15 +250,16 @@ impl Regex {
         let engine = match simple(&hir) {
             Some(engine) => engine,
             None => {
-                let nfa =
-                    COMPILER.with(|compiler| compiler.build_from_hir(&hir)).map_err(|error| {
-                        invalid(match error.size_limit() {
+                let nfa = COMPILER
+                    .with(|compiler| {
+                        compiler.build_from_hir(&hir).map_err(|error| match error.size_limit() {
                             Some(limit) => {
                                 format!("compiled regex exceeds the size limit of {limit} bytes")
                             }
                             None => error.to_string(),
                         })
-                    })?;
+                    })
+                    .map_err(invalid)?;
                 Engine::Automaton(Box::new(Automaton::new(nfa).map_err(invalid)?))
             }
         };
@@ -320,7 +321,7 @@ fn bare(hir: &Hir) -> &Hir {
 fn simple(hir: &Hir) -> Option<Engine> {
     let hir = bare(hir);
     let literal = |bytes: &[u8], start, end| Engine::Literal {
-        finder: Finder::new(bytes).into_owned(),
+        finder: Box::new(Finder::new(bytes).into_owned()),
         start,
         end,
     };
