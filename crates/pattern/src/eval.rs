@@ -8,6 +8,7 @@
 
 use std::cmp::Ordering;
 use std::collections::HashSet;
+use std::sync::Arc;
 
 use crate::Version;
 use crate::ast::{
@@ -174,7 +175,7 @@ pub(crate) enum Check {
     Order(Ordering, bool, Const),
     In(Vec<Const>),
     Like(Box<Like>),
-    Matches(Box<Regex>, bool),
+    Matches(Arc<Regex>, bool),
     IsSubset(IpNet),
     IsSuperset(IpNet),
     Exists,
@@ -277,10 +278,9 @@ fn leaf(comparison: &Comparison) -> Result<Leaf, Error> {
             Check::In(values.iter().map(constant).collect())
         }
         Operator::Like(text) => Check::Like(Box::new(Like::new(text)?)),
-        Operator::Matches(text) => Check::Matches(
-            Box::new(Regex::new(text, text)?),
-            text.chars().all(|c| (c as u32) < 256),
-        ),
+        Operator::Matches(text) => {
+            Check::Matches(Regex::shared(text, text)?, text.chars().all(|c| (c as u32) < 256))
+        }
         Operator::IsSubset(text) => {
             Check::IsSubset(IpNet::parse(text).ok_or_else(|| Error::InvalidCidr(text.clone()))?)
         }

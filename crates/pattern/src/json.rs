@@ -2,8 +2,9 @@
 //! JSON without building a `serde_json::Value` (whose maps cost an allocation per entry and
 //! whose parse costs more than most evaluations).
 //!
-//! Strings without escapes point into the input; objects are vectors sorted by key (a key given
-//! twice keeps its last value, as `serde_json::Value` does). The parser reads the structure,
+//! Strings without escapes point into the input; objects are vectors in input order, each key
+//! once (a key given twice keeps its last value, as `serde_json::Value` does; STIX objects are
+//! small, so members are found by a linear scan). The parser reads the structure,
 //! plain strings and plain integers itself; a string with escapes and any other number are
 //! handed to serde_json, so that they read exactly as in a `serde_json::Value` (escapes,
 //! surrogates, float rounding, `-0`, integers beyond 64 bits). It accepts what serde_json
@@ -31,7 +32,7 @@ pub enum Json<'a> {
     String(Cow<'a, str>),
     /// A list.
     List(Vec<Json<'a>>),
-    /// An object, sorted by key, each key once.
+    /// An object: its members in the order given, each key once (the last value given).
     Object(Vec<(Cow<'a, str>, Json<'a>)>),
 }
 
@@ -174,20 +175,9 @@ impl<'a> Parser<'a> {
                 _ => return Err(self.error("expected `,` or `}`")),
             }
         }
-        let members = &mut self.entries[mark..];
-        if members.is_sorted_by(|a, b| a.0 < b.0) {
-            return Ok(Json::Object(self.entries.drain(mark..).collect()));
-        }
-        // Stable, so that among equal keys the last one given stays last.
-        members.sort_by(|a, b| a.0.cmp(&b.0));
-        let mut unique: Vec<(Cow<'a, str>, Json<'a>)> = Vec::with_capacity(members.len());
-        for entry in self.entries.drain(mark..) {
-            match unique.last_mut() {
-                Some(last) if last.0 == entry.0 => *last = entry,
-                _ => unique.push(entry),
-            }
-        }
-        Ok(Json::Object(unique))
+        let mut members: Vec<(Cow<'a, str>, Json<'a>)> = self.entries.drain(mark..).collect();
+        remove_repeated_keys(&mut members);
+        Ok(Json::Object(members))
     }
 
     /// A string starting at the quote at `pos`.
@@ -255,10 +245,32 @@ impl<'a> Parser<'a> {
     }
 }
 
-/// Byte equality without a call to `memcmp`, which costs more than the comparison for keys of
-/// a few bytes.
-fn same(a: &[u8], b: &[u8]) -> bool {
-    a.len() == b.len() && a.iter().zip(b).fold(true, |equal, (x, y)| equal & (x == y))
+/// Keeps the last of the members that have the same key (as `serde_json::Value` does), the
+/// others in order.
+fn remove_repeated_keys(members: &mut Vec<(Cow<'_, str>, Json<'_>)>) {
+    let repeated = if members.len() <= 16 {
+        // Few members: comparing each with the ones after it is cheapest (keys of different
+        // lengths differ at once).
+        (0..members.len()).any(|i| members[i + 1..].iter().any(|m| m.0 == members[i].0))
+    } else {
+        let mut keys: Vec<&str> = members.iter().map(|m| m.0.as_ref()).collect();
+        keys.sort_unstable();
+        keys.windows(2).any(|pair| pair[0] == pair[1])
+    };
+    if !repeated {
+        return;
+    }
+    let mut last: std::collections::HashMap<&str, usize> = std::collections::HashMap::new();
+    for (i, member) in members.iter().enumerate() {
+        last.insert(member.0.as_ref(), i);
+    }
+    let keep: Vec<bool> =
+        members.iter().enumerate().map(|(i, m)| last[m.0.as_ref()] == i).collect();
+    let mut position = 0;
+    members.retain(|_| {
+        position += 1;
+        keep[position - 1]
+    });
 }
 
 /// The index of the first `"`, `\\` or control character in `bytes`, eight bytes at a time.
@@ -296,16 +308,8 @@ impl ObjectView for Json<'_> {
     }
 
     fn get(&self, key: &str) -> Option<&Self> {
-        let Json::Object(entries) = self else { return None };
-        if entries.len() <= 12 {
-            // Most objects are small: comparing lengths first beats a binary search.
-            return entries
-                .iter()
-                .find(|(k, _)| same(k.as_bytes(), key.as_bytes()))
-                .map(|(_, v)| v);
-        }
-        let i = entries.binary_search_by(|(k, _)| k.as_ref().cmp(key)).ok()?;
-        Some(&entries[i].1)
+        let Json::Object(members) = self else { return None };
+        members.iter().find(|(k, _)| k == key).map(|(_, value)| value)
     }
 
     fn at(&self, index: usize) -> Option<&Self> {
@@ -358,6 +362,8 @@ mod tests {
                     assert!(std::ptr::eq(view.get(key).unwrap(), value), "get({key:?})");
                     members.push(format!("{key:?}:{}", render(value)));
                 });
+                // `serde_json::Value` keeps its members sorted; `Json`, in input order.
+                members.sort();
                 format!("{{{}}}", members.join(","))
             }
         }
@@ -377,6 +383,8 @@ mod tests {
     #[test]
     fn accepts_and_rejects_what_serde_json_does() {
         let deep = |n: usize| "[".repeat(n) + &"]".repeat(n);
+        let members: Vec<String> = (0..20).map(|k| format!("\"k{k}\":{k}")).collect();
+        let large = format!("{{{},\"k3\":\"again\",\"k0\":[],\"k3\":null}}", members.join(","));
         let cases = [
             "",
             " ",
@@ -432,6 +440,7 @@ mod tests {
             "\t\r\n 1 \n",
             "[1]x",
             "{\"a\":{\"b\":[]},\"a\":2}",
+            &large,
             &deep(127),
             &deep(128),
             &deep(1000),

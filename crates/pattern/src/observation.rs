@@ -37,7 +37,7 @@ pub(crate) struct Object<'a, V> {
 impl<'a, V: ObjectView> Object<'a, V> {
     fn new(key: &'a str, view: &'a V) -> Object<'a, V> {
         let object_type = string_member(view, "type");
-        let non_sco = object_type.is_some_and(|t| NON_SCO_TYPES.binary_search(&t).is_ok());
+        let non_sco = object_type.is_some_and(non_sco);
         Object { key, object_type, non_sco, view }
     }
 }
@@ -50,34 +50,38 @@ impl<'a, V: ObjectView> Observation<'a, V> {
     }
 }
 
-/// SDO and SRO types, sorted: STIX 2.1 patterns never match them (patterns are about SCOs).
-const NON_SCO_TYPES: &[&str] = &[
-    "attack-pattern",
-    "bundle",
-    "campaign",
-    "course-of-action",
-    "extension-definition",
-    "grouping",
-    "identity",
-    "incident",
-    "indicator",
-    "infrastructure",
-    "intrusion-set",
-    "language-content",
-    "location",
-    "malware",
-    "malware-analysis",
-    "marking-definition",
-    "note",
-    "observed-data",
-    "opinion",
-    "relationship",
-    "report",
-    "sighting",
-    "threat-actor",
-    "tool",
-    "vulnerability",
-];
+/// Whether `object_type` is an SDO or SRO type, which STIX 2.1 patterns never match (patterns
+/// are about SCOs).
+fn non_sco(object_type: &str) -> bool {
+    matches!(
+        object_type,
+        "attack-pattern"
+            | "bundle"
+            | "campaign"
+            | "course-of-action"
+            | "extension-definition"
+            | "grouping"
+            | "identity"
+            | "incident"
+            | "indicator"
+            | "infrastructure"
+            | "intrusion-set"
+            | "language-content"
+            | "location"
+            | "malware"
+            | "malware-analysis"
+            | "marking-definition"
+            | "note"
+            | "observed-data"
+            | "opinion"
+            | "relationship"
+            | "report"
+            | "sighting"
+            | "threat-actor"
+            | "tool"
+            | "vulnerability"
+    )
+}
 
 /// The observations one evaluation runs over.
 #[derive(Debug)]
@@ -95,9 +99,11 @@ impl<'a, V: ObjectView> Observations<'a, V> {
         for input in inputs {
             collect::<V>(input, &mut objects, 0);
         }
-        // Every object that is not observed-data, by id; an id given twice names the last one.
+        // Every object that is not observed-data, by id, for `object_refs` (STIX 2.1); an id
+        // given twice names the last one.
         let mut pool: Vec<(&'a str, &'a V)> = Vec::new();
-        for &object in &objects {
+        let referring = objects.iter().any(|object| object.get("object_refs").is_some());
+        for &object in objects.iter().filter(|_| referring) {
             if string_member::<V>(object, "type") != Some("observed-data")
                 && let Some(id) = string_member::<V>(object, "id")
             {

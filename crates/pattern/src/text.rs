@@ -12,8 +12,10 @@
 //! builds), and run with the bounded backtracker on short values and the lazy DFA, else the
 //! PikeVM, on long ones: every engine is linear in the length of the value.
 
+use std::cell::RefCell;
+use std::collections::HashMap;
 use std::fmt;
-use std::sync::OnceLock;
+use std::sync::{Arc, OnceLock};
 
 use memchr::memmem::Finder;
 use regex_automata::Input;
@@ -35,7 +37,7 @@ pub(crate) struct Like {
     parts: Vec<Part>,
     /// The pattern as a regex, when a middle part has a `_` (leftmost search of such a part is
     /// not linear without an automaton).
-    regex: Option<Regex>,
+    regex: Option<Arc<Regex>>,
 }
 
 /// A part of a `LIKE` pattern between two `%`.
@@ -164,7 +166,7 @@ impl Part {
 }
 
 /// `LIKE` as a regex: anchored at both ends, `%` any run of characters, `_` any one character.
-fn like_regex(like: &str) -> Result<Regex, Error> {
+fn like_regex(like: &str) -> Result<Arc<Regex>, Error> {
     let mut source = String::from("(?s)^");
     for c in like.chars() {
         match c {
@@ -174,7 +176,7 @@ fn like_regex(like: &str) -> Result<Regex, Error> {
         }
     }
     source.push('$');
-    Regex::new(&source, like)
+    Regex::shared(&source, like)
 }
 
 /// A compiled `MATCHES` regex (or the automaton of a `LIKE`).
@@ -206,11 +208,38 @@ fn compiler() -> thompson::Compiler {
     compiler
 }
 
+/// How many compiled regexes each thread keeps for reuse.
+const CACHED_REGEXES: usize = 512;
+
+/// Regexes longer than this are not kept.
+const CACHED_REGEX_BYTES: usize = 4096;
+
 thread_local! {
     static COMPILER: thompson::Compiler = compiler();
+    /// Recently compiled regexes by source: feeds repeat the same few regexes across many
+    /// indicators (the regex crates' users and Python's `re` keep such caches too).
+    static CACHE: RefCell<HashMap<String, Arc<Regex>>> = RefCell::new(HashMap::new());
 }
 
 impl Regex {
+    /// [`Regex::new`], shared with earlier compilations of the same source on this thread.
+    pub(crate) fn shared(source: &str, written: &str) -> Result<Arc<Regex>, Error> {
+        if let Some(regex) = CACHE.with(|cache| cache.borrow().get(source).cloned()) {
+            return Ok(regex);
+        }
+        let regex = Arc::new(Regex::new(source, written)?);
+        if source.len() <= CACHED_REGEX_BYTES {
+            CACHE.with(|cache| {
+                let mut cache = cache.borrow_mut();
+                if cache.len() >= CACHED_REGEXES {
+                    cache.clear();
+                }
+                cache.insert(source.to_owned(), Arc::clone(&regex));
+            });
+        }
+        Ok(regex)
+    }
+
     /// Parses and compiles `source`; `written` is the regex as the pattern gave it, for errors.
     pub(crate) fn new(source: &str, written: &str) -> Result<Regex, Error> {
         use regex_syntax::ast::ErrorKind;
@@ -550,6 +579,16 @@ mod tests {
             let compiled = Regex::new(regex, regex).unwrap();
             assert!(format!("{compiled:?}").contains(&format!("engine: {engine:?}")), "{regex}");
         }
+    }
+
+    #[test]
+    fn a_thread_compiles_each_regex_once() {
+        let first = Regex::shared("^x[0-9]+y$", "^x[0-9]+y$").unwrap();
+        let again = Regex::shared("^x[0-9]+y$", "^x[0-9]+y$").unwrap();
+        assert!(std::sync::Arc::ptr_eq(&first, &again));
+        // Errors are not kept: each compilation reports its own regex as written.
+        let error = Regex::shared("(", "written (").unwrap_err().to_string();
+        assert!(error.contains("\"written (\""), "{error}");
     }
 
     #[test]
