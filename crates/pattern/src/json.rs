@@ -183,16 +183,11 @@ impl<'a> Parser<'a> {
     /// A string starting at the quote at `pos`.
     fn string(&mut self) -> Result<Cow<'a, str>, JsonError> {
         let start = self.pos;
-        let body = &self.bytes[start + 1..];
-        let plain = special(body);
-        let mut end = match plain {
-            Some(n) if body[n] == b'"' => {
-                self.pos = start + n + 2;
-                return Ok(Cow::Borrowed(&self.text[start + 1..start + 1 + n]));
-            }
-            Some(n) => start + 1 + n,
-            None => self.bytes.len(),
-        };
+        let mut end = special(self.bytes, start + 1);
+        if self.bytes.get(end) == Some(&b'"') {
+            self.pos = end + 1;
+            return Ok(Cow::Borrowed(&self.text[start + 1..end]));
+        }
         loop {
             match self.bytes.get(end) {
                 Some(b'"') => break,
@@ -245,13 +240,19 @@ impl<'a> Parser<'a> {
     }
 }
 
+/// String equality that compares lengths and first bytes before calling `memcmp` (member keys
+/// of one length often differ in their first byte: `type`, `name`, `size`).
+fn same(a: &str, b: &str) -> bool {
+    a.len() == b.len() && a.as_bytes().first() == b.as_bytes().first() && a == b
+}
+
 /// Keeps the last of the members that have the same key (as `serde_json::Value` does), the
 /// others in order.
 fn remove_repeated_keys(members: &mut Vec<(Cow<'_, str>, Json<'_>)>) {
     let repeated = if members.len() <= 16 {
         // Few members: comparing each with the ones after it is cheapest (keys of different
         // lengths differ at once).
-        (0..members.len()).any(|i| members[i + 1..].iter().any(|m| m.0 == members[i].0))
+        (0..members.len()).any(|i| members[i + 1..].iter().any(|m| same(&m.0, &members[i].0)))
     } else {
         let mut keys: Vec<&str> = members.iter().map(|m| m.0.as_ref()).collect();
         keys.sort_unstable();
@@ -273,25 +274,31 @@ fn remove_repeated_keys(members: &mut Vec<(Cow<'_, str>, Json<'_>)>) {
     });
 }
 
-/// The index of the first `"`, `\\` or control character in `bytes`, eight bytes at a time.
-fn special(bytes: &[u8]) -> Option<usize> {
+/// The index of the first `"`, `\\` or control character in `bytes` at or after `from` (or the
+/// length), eight bytes at a time.
+fn special(bytes: &[u8], mut from: usize) -> usize {
     const ONES: u64 = 0x0101_0101_0101_0101;
     const HIGH: u64 = 0x8080_8080_8080_8080;
     // A byte of `x ^ (ONES * b)` is zero where `x` has `b`; `(v - ONES * n) & !v & HIGH` flags
     // bytes below `n`. A flag above a flagged byte may be false (a borrow), the lowest never.
     let below = |v: u64, n: u64| v.wrapping_sub(ONES * n) & !v & HIGH;
-    let mut chunks = bytes.chunks_exact(8);
-    let mut offset = 0;
-    for c in &mut chunks {
-        let x = u64::from_le_bytes([c[0], c[1], c[2], c[3], c[4], c[5], c[6], c[7]]);
+    while let Some(window) = bytes.get(from..from + 8) {
+        let mut chunk = [0u8; 8];
+        chunk.copy_from_slice(window);
+        let x = u64::from_le_bytes(chunk);
         let found = below(x ^ (ONES * 0x22), 1) | below(x ^ (ONES * 0x5c), 1) | below(x, 0x20);
         if found != 0 {
-            return Some(offset + found.trailing_zeros() as usize / 8);
+            return from + found.trailing_zeros() as usize / 8;
         }
-        offset += 8;
+        from += 8;
     }
-    let tail = chunks.remainder().iter().position(|&c| c == b'"' || c == b'\\' || c < 0x20);
-    tail.map(|i| offset + i)
+    while let Some(&c) = bytes.get(from) {
+        if c == b'"' || c == b'\\' || c < 0x20 {
+            return from;
+        }
+        from += 1;
+    }
+    from
 }
 
 impl ObjectView for Json<'_> {
@@ -309,7 +316,7 @@ impl ObjectView for Json<'_> {
 
     fn get(&self, key: &str) -> Option<&Self> {
         let Json::Object(members) = self else { return None };
-        members.iter().find(|(k, _)| k == key).map(|(_, value)| value)
+        members.iter().find(|(k, _)| same(k, key)).map(|(_, value)| value)
     }
 
     fn at(&self, index: usize) -> Option<&Self> {
@@ -468,8 +475,10 @@ mod tests {
                 Just(0x5b), Just(0x7f), Just(0x80), Just(0xff), Just(b'a')],
             0..40,
         )) {
-            let expected = bytes.iter().position(|&c| c == b'"' || c == b'\\' || c < 0x20);
-            prop_assert_eq!(super::special(&bytes), expected);
+            for from in 0..=bytes.len() {
+                let expected = bytes[from..].iter().position(|&c| c == b'"' || c == b'\\' || c < 0x20);
+                prop_assert_eq!(super::special(&bytes, from), expected.map_or(bytes.len(), |i| from + i));
+            }
         }
     }
 

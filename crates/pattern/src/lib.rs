@@ -30,8 +30,10 @@
 //!
 //! This crate owns the language only: it knows nothing about storage, HTTP or the `stix` crate's
 //! structs. Evaluation runs over [`ObjectView`], a small JSON-like view that `serde_json::Value`
-//! implements. Parsing never panics and is bounded by [`Options::max_len`] and
-//! [`Options::max_depth`].
+//! implements, and [`Json`], a tree borrowed from JSON text that is much cheaper to build.
+//! Parsing never panics and is bounded by [`Options::max_len`] and [`Options::max_depth`].
+//! [`PatternSet`] matches many patterns at once, evaluating only the candidates an observation
+//! selects.
 //!
 //! ```
 //! use meridian_pattern as pattern;

@@ -20,11 +20,19 @@
 //!   multiset of bindings is tried once. Over a single `[…]` it picks observations by position,
 //!   several instances at a time, and stops as soon as the compatible capacity left cannot reach n.
 //!
+//! - Before the operands of an `AND` or `FOLLOWEDBY` are bound in turn, the later operands are
+//!   searched for alone, in the least constrained state any binding of the earlier one can
+//!   leave; if they have none, no choice for the earlier operand is tried.
+//! - `REPEATS` over a `[…]` whose observations no other `[…]` matches remembers the states it
+//!   failed from (position, instances left, extent of what it picked): which of those
+//!   observations it took matters to the rest of the search only through their extent.
+//!
 //! The search is exact (it finds a binding whenever the enumeration would) and counts its moves
 //! against the same step limit as the enumeration, which stays the safety net for adversarial
 //! input; its recursion depth is bounded by [`MAX_SEARCH_DEPTH`].
 
 use std::cmp::Ordering;
+use std::collections::HashSet;
 use std::rc::Rc;
 
 use crate::Version;
@@ -70,7 +78,18 @@ pub(crate) struct Search<'o, 'a, V> {
     limit: usize,
     /// An observation to try first (for finding a binding that contains it).
     prefer: Option<u32>,
+    /// Per observation-expression id: whether another one matches some of the same
+    /// observations (computed for patterns with `REPEATS` over a `[…]`; empty otherwise).
+    overlapping: Vec<bool>,
+    /// How many `REPEATS` operand searches enclose the current one (their continuations
+    /// compare the choices made, see [`Search::repeat_from`]).
+    repeating: usize,
 }
+
+/// A state of [`Search::pick`]: position, instances still to pick, the latest start and
+/// earliest end among the observations picked so far, and whether the binding holds the
+/// observation [`Search::binding_with`] looks for.
+type PickState = (usize, u64, i128, i128, bool);
 
 impl<'o, 'a, V: ObjectView> Search<'o, 'a, V> {
     /// A search over `observations` for a pattern with `leaves` observation expressions.
@@ -91,6 +110,8 @@ impl<'o, 'a, V: ObjectView> Search<'o, 'a, V> {
             steps: 0,
             limit,
             prefer: None,
+            overlapping: Vec::new(),
+            repeating: 0,
         }
     }
 
@@ -103,6 +124,7 @@ impl<'o, 'a, V: ObjectView> Search<'o, 'a, V> {
     /// Whether some binding satisfies `root`.
     pub(crate) fn exists(&mut self, root: &Node) -> Result<bool, Error> {
         self.reset(None);
+        self.find_overlaps(root);
         self.node(root, &mut |_| Ok(true))
     }
 
@@ -113,6 +135,7 @@ impl<'o, 'a, V: ObjectView> Search<'o, 'a, V> {
         observation: u32,
     ) -> Result<Option<Vec<u32>>, Error> {
         self.reset(Some(observation));
+        self.find_overlaps(root);
         let mut found = None;
         self.node(root, &mut |s| {
             if s.used[observation as usize] == 0 {
@@ -131,6 +154,23 @@ impl<'o, 'a, V: ObjectView> Search<'o, 'a, V> {
         all.sort_unstable();
         all.dedup();
         all
+    }
+
+    /// Fills [`Search::overlapping`] when `root` has a `REPEATS` over a single `[…]`.
+    fn find_overlaps(&mut self, root: &Node) {
+        if !self.overlapping.is_empty() || !repeats_one(root) {
+            return;
+        }
+        let mut leaves = Vec::new();
+        root.for_each_leaf(&mut |id, test| leaves.push((id, self.leaf(id, test))));
+        let mut count = vec![0u32; self.used.len()];
+        for (_, matched) in &leaves {
+            matched.iter().for_each(|&i| count[i as usize] += 1);
+        }
+        self.overlapping = vec![true; self.candidates.len()];
+        for (id, matched) in &leaves {
+            self.overlapping[*id] = matched.iter().any(|&i| count[i as usize] > 1);
+        }
     }
 
     fn reset(&mut self, prefer: Option<u32>) {
@@ -287,7 +327,14 @@ impl<'o, 'a, V: ObjectView> Search<'o, 'a, V> {
         }
         if let (Node::Observation(id, test), []) = (inner, rest) {
             let candidates = self.ordered(*id, test);
-            return self.pick(&candidates, 0, times, next);
+            // Which of these observations are picked matters to the rest of the search only
+            // through their extent (and whether the one `binding_with` wants is among them),
+            // unless another `[…]` can use them or an enclosing REPEATS compares choices: then
+            // the failed states can be remembered.
+            let mut failed = (self.repeating == 0 && self.overlapping.get(*id) == Some(&false))
+                .then(HashSet::new);
+            let nothing = (Timestamp::MIN, Timestamp::MAX);
+            return self.pick(&candidates, 0, times, nothing, &mut failed, next);
         }
         self.repeat_from(inner, rest, times, None, next)
     }
@@ -307,22 +354,52 @@ impl<'o, 'a, V: ObjectView> Search<'o, 'a, V> {
             return next(self);
         }
         let from = self.trace.len();
-        self.qualified(inner, rest, &mut |s| {
+        self.repeating += 1;
+        let found = self.qualified(inner, rest, &mut |s| {
             let current = s.trace[from..].to_vec();
             if previous.is_some_and(|previous| current.as_slice().cmp(previous) == Ordering::Less) {
                 return Ok(false);
             }
             s.repeat_from(inner, rest, remaining - 1, Some(&current), next)
-        })
+        });
+        self.repeating -= 1;
+        found
     }
 
     /// REPEATS over one observation expression: `remaining` instances of the observations
     /// `candidates[position..]`, each chosen observation contributing one or more instances.
+    ///
+    /// `picked` is the latest start and earliest end of the observations picked so far; with
+    /// `failed`, the states known to fail are skipped (what follows depends on the picks only
+    /// through that extent).
     fn pick(
         &mut self,
         candidates: &[u32],
         position: usize,
         remaining: u64,
+        picked: (Timestamp, Timestamp),
+        failed: &mut Option<HashSet<PickState>>,
+        next: Next<'_, 'o, 'a, V>,
+    ) -> Result<bool, Error> {
+        let preferred = self.prefer.is_some_and(|p| self.used[p as usize] > 0);
+        let state = (position, remaining, picked.0.as_nanos(), picked.1.as_nanos(), preferred);
+        if failed.as_ref().is_some_and(|failed| failed.contains(&state)) {
+            return Ok(false);
+        }
+        let found = self.pick_from(candidates, position, remaining, picked, failed, next)?;
+        if !found && let Some(failed) = failed {
+            failed.insert(state);
+        }
+        Ok(found)
+    }
+
+    fn pick_from(
+        &mut self,
+        candidates: &[u32],
+        position: usize,
+        remaining: u64,
+        picked: (Timestamp, Timestamp),
+        failed: &mut Option<HashSet<PickState>>,
         next: Next<'_, 'o, 'a, V>,
     ) -> Result<bool, Error> {
         if remaining == 0 {
@@ -351,8 +428,16 @@ impl<'o, 'a, V: ObjectView> Search<'o, 'a, V> {
                 if self.push(i, take)? {
                     // Larger counts are tried first, so the trace holds their complement.
                     self.trace.extend([(position + offset) as u64, u64::MAX - take]);
-                    let found =
-                        self.pick(candidates, position + offset + 1, remaining - take, next)?;
+                    let o = &self.observations.items[i as usize];
+                    let extent = (picked.0.max(o.first_observed), picked.1.min(o.last_observed));
+                    let found = self.pick(
+                        candidates,
+                        position + offset + 1,
+                        remaining - take,
+                        extent,
+                        failed,
+                        next,
+                    )?;
                     self.trace.truncate(self.trace.len() - 2);
                     self.pop();
                     if found {
@@ -453,6 +538,21 @@ impl<'o, 'a, V: ObjectView> Search<'o, 'a, V> {
             return Err(Error::LimitExceeded(self.limit));
         }
         Ok(())
+    }
+}
+
+/// Whether `node` has a `REPEATS` over a single `[…]`.
+fn repeats_one(node: &Node) -> bool {
+    match node {
+        Node::Observation(..) => false,
+        Node::And(items) | Node::Or(items) | Node::FollowedBy(items) => {
+            items.iter().any(repeats_one)
+        }
+        Node::Qualified(inner, filters) => {
+            let direct = matches!(**inner, Node::Observation(..))
+                && filters.last().is_some_and(|f| matches!(f, Filter::Repeats(_)));
+            direct || repeats_one(inner)
+        }
     }
 }
 
