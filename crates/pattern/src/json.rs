@@ -38,11 +38,8 @@ pub enum Json<'a> {
 
 /// Why a text is not JSON.
 #[derive(Debug, thiserror::Error)]
-#[error("{message} at byte {offset}")]
-pub struct JsonError {
-    message: String,
-    offset: usize,
-}
+#[error("{} at byte {}", .0.0, .0.1)]
+pub struct JsonError(Box<(String, usize)>);
 
 impl<'a> Json<'a> {
     /// Parses one JSON document (whitespace around it allowed, nothing else).
@@ -72,7 +69,7 @@ struct Parser<'a> {
 
 impl<'a> Parser<'a> {
     fn error(&self, message: &str) -> JsonError {
-        JsonError { message: message.to_owned(), offset: self.pos }
+        JsonError(Box::new((message.to_owned(), self.pos)))
     }
 
     fn whitespace(&mut self) {
@@ -207,7 +204,7 @@ impl<'a> Parser<'a> {
         // Escapes: `end` is at a quote, so a character boundary.
         serde_json::from_str::<String>(&self.text[start..=end])
             .map(Cow::Owned)
-            .map_err(|e| JsonError { message: format!("invalid string: {e}"), offset: start })
+            .map_err(|e| JsonError(Box::new((format!("invalid string: {e}"), start))))
     }
 
     fn number(&mut self) -> Result<Json<'a>, JsonError> {
@@ -232,7 +229,7 @@ impl<'a> Parser<'a> {
         // Fractions, exponents, `-0`, long integers and malformed numbers: as serde_json reads
         // them (and as `ObjectView for serde_json::Value` sees them).
         let number = serde_json::from_str::<serde_json::Number>(token)
-            .map_err(|e| JsonError { message: format!("invalid number: {e}"), offset: start })?;
+            .map_err(|e| JsonError(Box::new((format!("invalid number: {e}"), start))))?;
         Ok(match number.as_i64() {
             Some(n) => Json::Int(n),
             None => Json::Float(number.as_f64().unwrap_or(f64::NAN)),
