@@ -204,26 +204,34 @@ fn eval_jsonl() -> anyhow::Result<ExitCode> {
     // sends one line at a time gets each answer.
     let mut out = std::io::BufWriter::new(std::io::stdout().lock());
     let mut input = std::io::BufReader::with_capacity(1 << 16, std::io::stdin().lock());
-    let mut line = String::new();
+    let mut line = Vec::new();
     loop {
         if input.buffer().is_empty() {
             out.flush()?;
         }
         line.clear();
-        if input.read_line(&mut line).context("cannot read stdin")? == 0 {
+        if input.read_until(b'\n', &mut line).context("cannot read stdin")? == 0 {
             break;
         }
-        if line.trim().is_empty() {
-            continue;
-        }
-        match eval_line(&line) {
-            Ok(true) => writeln!(out, r#"{{"match":true}}"#)?,
-            Ok(false) => writeln!(out, r#"{{"match":false}}"#)?,
-            Err(error) => writeln!(out, "{}", json!({"error": format!("{error:#}")}))?,
-        }
+        answer(&line, &mut out)?;
     }
     out.flush()?;
     Ok(ExitCode::SUCCESS)
+}
+
+/// Writes the answer to one `pattern eval` line (blank lines have none).
+fn answer(line: &[u8], out: &mut impl Write) -> anyhow::Result<()> {
+    let result = std::str::from_utf8(line).context("line is not UTF-8");
+    match result.map(str::trim) {
+        Ok("") => {}
+        Ok(line) => match eval_line(line) {
+            Ok(true) => writeln!(out, r#"{{"match":true}}"#)?,
+            Ok(false) => writeln!(out, r#"{{"match":false}}"#)?,
+            Err(error) => writeln!(out, "{}", json!({"error": format!("{error:#}")}))?,
+        },
+        Err(error) => writeln!(out, "{}", json!({"error": format!("{error:#}")}))?,
+    }
+    Ok(())
 }
 
 fn eval_line(line: &str) -> anyhow::Result<bool> {

@@ -333,6 +333,9 @@ fn string_end(text: &str, open: usize, diagnostics: &mut Vec<Diagnostic>) -> Res
 
 /// Decodes the body of a string literal.
 pub(crate) fn unescape(body: &str) -> String {
+    if !body.contains('\\') {
+        return body.to_owned();
+    }
     let mut out = String::with_capacity(body.len());
     let mut chars = body.chars();
     while let Some(c) = chars.next() {
