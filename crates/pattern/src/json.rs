@@ -160,7 +160,11 @@ impl<'a> Parser<'a> {
             let key = self.string()?;
             self.expect(b':', "expected `:`")?;
             self.whitespace();
-            let value = self.value(depth)?;
+            // Most members are strings: no detour through `value`.
+            let value = match self.bytes.get(self.pos) {
+                Some(b'"') => Json::String(self.string()?),
+                _ => self.value(depth)?,
+            };
             self.entries.push((key, value));
             self.whitespace();
             match self.bytes.get(self.pos) {
