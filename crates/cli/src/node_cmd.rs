@@ -427,6 +427,16 @@ pub(crate) enum CollectionCommand {
         #[arg(long)]
         write: bool,
     },
+    /// Withdraw an organisation's (`org:NAME`) or a user's (`user:NAME`) grant; effective for
+    /// the next request.
+    Revoke {
+        #[command(flatten)]
+        data: DataDir,
+        /// The collection's alias or id.
+        collection: String,
+        /// `org:NAME` or `user:NAME`.
+        grantee: String,
+    },
     /// List collections and their grants.
     List {
         #[command(flatten)]
@@ -465,6 +475,19 @@ impl CollectionCommand {
                     if read { "read" } else { "" },
                     if write { " write" } else { "" }
                 );
+            }
+            CollectionCommand::Revoke { data, collection, grantee } => {
+                let node = data.open()?;
+                let info = node
+                    .store()
+                    .collection(&collection)?
+                    .with_context(|| format!("no collection `{collection}`"))?;
+                let who = service::admin::grantee(&node, &grantee)
+                    .with_context(|| format!("no grantee `{grantee}`"))?;
+                node.store().revoke_grant(&info.id, who).with_context(|| {
+                    format!("cannot revoke {grantee}'s grant on `{collection}`")
+                })?;
+                println!("Revoked the grant on `{collection}` to {grantee}.");
             }
             CollectionCommand::List { data } => {
                 let node = data.open()?;

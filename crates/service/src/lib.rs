@@ -19,6 +19,7 @@ pub mod admin;
 pub mod auth;
 mod cursor;
 pub mod demo;
+mod directory;
 mod erasure;
 mod error;
 pub mod export;

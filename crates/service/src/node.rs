@@ -10,6 +10,7 @@ use taxii::{Filter, VersionMatch};
 
 use crate::auth::{Credentials, constant_time_eq, generate_token, token_hash};
 use crate::cursor::Cursors;
+use crate::directory::{Directory, DirectoryCache};
 use crate::sharing::{self, Access};
 use crate::{Error, Principal};
 
@@ -88,6 +89,8 @@ pub struct Node {
     pseudonym_secret: Vec<u8>,
     /// Benign values kept out of enforcement exports and feeds (`DATA/warninglists/`).
     pub(crate) warninglists: Arc<formats::Warninglists>,
+    /// Organisations, users, collections, grants and sharing rules between requests.
+    directory: DirectoryCache,
 }
 
 impl std::fmt::Debug for Node {
@@ -116,6 +119,7 @@ impl Node {
     ) -> Result<Self, Error> {
         let cursors = Cursors::new(store.secret("next-token")?);
         let pseudonym_secret = store.secret("pseudonyms")?;
+        let directory = DirectoryCache::new(store.as_ref(), &options.policy)?;
         Ok(Self {
             store,
             ledger,
@@ -124,6 +128,7 @@ impl Node {
             cursors,
             pseudonym_secret,
             warninglists: Arc::new(formats::Warninglists::new()),
+            directory,
         })
     }
 
@@ -149,7 +154,7 @@ impl Node {
         org: &str,
     ) -> Result<Option<(store::Peer, policy::Agreement)>, Error> {
         let Some(federation) = &self.federation else { return Ok(None) };
-        match federation.peers()?.into_iter().find(|p| p.org == org) {
+        match federation.peer_of_org(org)? {
             Some(peer) => {
                 let agreement = crate::federation::agreement_of(&peer)?;
                 Ok(Some((peer, agreement)))
@@ -202,15 +207,16 @@ impl Node {
         let credentials =
             authorization.and_then(Credentials::parse).ok_or(Error::Unauthenticated)?;
         let hash = token_hash(credentials.token());
-        let token = self.store.token_by_hash(&hash)?.ok_or(Error::Unauthenticated)?;
-        let user = self.store.user(token.user)?.ok_or(Error::Unauthenticated)?;
+        let principal = self
+            .directory()?
+            .principal(self.store.as_ref(), &hash)?
+            .ok_or(Error::Unauthenticated)?;
         if let Credentials::Basic { user: name, .. } = &credentials
-            && !constant_time_eq(name.as_bytes(), user.name.as_bytes())
+            && !constant_time_eq(name.as_bytes(), principal.user.name.as_bytes())
         {
             return Err(Error::Unauthenticated);
         }
-        let org = self.store.org(user.org)?.ok_or(Error::Unauthenticated)?;
-        Ok(Principal { user, org, scope: token.scope })
+        Ok(principal)
     }
 
     /// Creates a token for a user; the token is returned once and stored only as a hash.
@@ -271,12 +277,18 @@ impl Node {
         }
     }
 
+    /// The directory as of now (see `directory.rs`): one read of the store's directory version,
+    /// and a reload only when something in it changed.
+    fn directory(&self) -> Result<Arc<Directory>, Error> {
+        self.directory.current(self.store.as_ref(), &self.options.policy)
+    }
+
     fn collection_for(
         &self,
         principal: &Principal,
         id: &str,
     ) -> Result<(store::CollectionInfo, Access), Error> {
-        let info = self.store.collection(id)?.ok_or(Error::NotFound)?;
+        let info = self.directory()?.collection(id).cloned().ok_or(Error::NotFound)?;
         let access = sharing::access(principal, &info);
         if !access.visible() {
             return Err(Error::NotFound);
@@ -302,8 +314,8 @@ impl Node {
     /// Store failures.
     pub fn collections(&self, principal: &Principal) -> Result<taxii::Collections, Error> {
         let collections = self
-            .store
-            .collections()?
+            .directory()?
+            .collections()
             .iter()
             .filter_map(|info| {
                 let access = sharing::access(principal, info);
@@ -501,8 +513,8 @@ impl Node {
         let referenced: Vec<String> = referenced.into_iter().collect();
         let mut existing = std::collections::BTreeSet::new();
         let mut visible = std::collections::BTreeSet::new();
-        for info in self.store.collections()? {
-            let readable = sharing::access(principal, &info).read;
+        for info in self.directory()?.collections() {
+            let readable = sharing::access(principal, info).read;
             for chunk in referenced.chunks(500) {
                 let query = store::Query {
                     after_micros: 0,
@@ -561,10 +573,9 @@ impl Node {
     /// Store failures.
     pub fn sharing(&self) -> Result<sharing::Sharing, Error> {
         Ok(sharing::Sharing::new(
-            self.store.as_ref(),
-            &self.options.policy,
+            Arc::clone(self.directory()?.rules()),
             self.pseudonym_secret.clone(),
-        )?
+        )
         .with_reviews(Arc::clone(&self.ledger))?)
     }
 
@@ -765,40 +776,46 @@ impl Node {
             channel: if peer.is_some() { "push" } else { "taxii" }.into(),
             peer,
         };
-        let outcomes = if batch.is_empty() {
-            Vec::new()
-        } else {
-            self.store.ingest(&info.id, &batch, &provenance)?
-        };
-        let mut successes = Vec::new();
-        for ((_, object), outcome) in accepted.iter().zip(outcomes) {
-            let detail = detail_for(Some(&Value::Object(object.as_map().clone())), "");
-            match outcome {
-                store::IngestOutcome::Added => {
-                    successes.push(taxii::StatusDetail { message: None, ..detail })
-                }
-                store::IngestOutcome::Unchanged => successes
-                    .push(taxii::StatusDetail { message: Some("already stored".into()), ..detail }),
-                store::IngestOutcome::Refused(reason) => {
-                    failures.push(taxii::StatusDetail { message: Some(reason), ..detail })
+        let id = uuid::Uuid::new_v4().to_string();
+        // The status is written from the outcomes inside the objects' transaction: one commit
+        // (one fsync) makes both durable, and the 202 follows it.
+        let written = std::cell::RefCell::new(None);
+        let write_status = |outcomes: &[store::IngestOutcome]| {
+            let mut successes = Vec::with_capacity(outcomes.len());
+            let mut failures = failures.clone();
+            for ((_, object), outcome) in accepted.iter().zip(outcomes) {
+                match outcome {
+                    store::IngestOutcome::Added => successes.push(detail_of(object, None)),
+                    store::IngestOutcome::Unchanged => {
+                        successes.push(detail_of(object, Some("already stored")))
+                    }
+                    store::IngestOutcome::Refused(reason) => {
+                        failures.push(detail_of(object, Some(reason)))
+                    }
                 }
             }
-        }
-        let status = taxii::Status {
-            id: uuid::Uuid::new_v4().to_string(),
-            status: "complete".into(),
-            request_timestamp: Some(request_timestamp),
-            total_count: envelope.objects.len() as u64,
-            success_count: successes.len() as u64,
-            successes,
-            failure_count: failures.len() as u64,
-            failures,
-            pending_count: 0,
-            pendings: Vec::new(),
+            let status = taxii::Status {
+                id: id.clone(),
+                status: "complete".into(),
+                request_timestamp: Some(request_timestamp.clone()),
+                total_count: envelope.objects.len() as u64,
+                success_count: successes.len() as u64,
+                successes,
+                failure_count: failures.len() as u64,
+                failures,
+                pending_count: 0,
+                pendings: Vec::new(),
+            };
+            let json =
+                serde_json::to_string(&status).map_err(|e| store::Error::Internal(Box::new(e)))?;
+            *written.borrow_mut() = Some(status);
+            Ok(json)
         };
-        let json = serde_json::to_string(&status)
-            .map_err(|e| Error::Store(store::Error::Internal(Box::new(e))))?;
-        self.store.put_status(&status.id, principal.user.id, &json)?;
+        let record = store::StatusRecord { id: &id, user: principal.user.id, json: &write_status };
+        self.store.ingest_with_status(&info.id, &batch, &provenance, Some(&record))?;
+        let status = written.into_inner().ok_or_else(|| {
+            Error::Store(store::Error::Internal("the status was not written".into()))
+        })?;
         tracing::info!(user = %principal.user.name, collection = %info.id, total = status.total_count, ok = status.success_count, failed = status.failure_count, "Objects added.");
         Ok(status)
     }
@@ -814,7 +831,7 @@ impl Node {
         raws: &[String],
         provenance: &store::Provenance,
     ) -> Result<ImportReport, Error> {
-        let info = self.store.collection(collection)?.ok_or(Error::NotFound)?;
+        let info = self.directory()?.collection(collection).cloned().ok_or(Error::NotFound)?;
         let (mut accepted, mut failures) = validate_raw(raws.iter().map(String::as_str));
         self.refuse_erased(&mut accepted, &mut failures)?;
         let batch: Vec<store::Ingest<'_>> =
@@ -829,9 +846,9 @@ impl Node {
             match outcome {
                 store::IngestOutcome::Added => report.added += 1,
                 store::IngestOutcome::Unchanged => report.unchanged += 1,
-                store::IngestOutcome::Refused(reason) => report
-                    .rejected
-                    .push(detail_for(Some(&Value::Object(object.as_map().clone())), &reason)),
+                store::IngestOutcome::Refused(reason) => {
+                    report.rejected.push(detail_of(object, Some(&reason)))
+                }
             }
         }
         Ok(report)
@@ -939,6 +956,16 @@ fn detail_for(object: Option<&Value>, message: &str) -> taxii::StatusDetail {
         id: get("id").unwrap_or_default(),
         version: get("modified").or_else(|| get("created")).unwrap_or_default(),
         message: (!message.is_empty()).then(|| message.to_owned()),
+    }
+}
+
+/// The status detail for a parsed object: its id and version (`modified`, else `created`).
+fn detail_of(object: &stix::Object, message: Option<&str>) -> taxii::StatusDetail {
+    let text = |k: &str| object.get(k).and_then(Value::as_str);
+    taxii::StatusDetail {
+        id: object.id().to_string(),
+        version: text("modified").or_else(|| text("created")).unwrap_or_default().to_owned(),
+        message: message.map(str::to_owned),
     }
 }
 

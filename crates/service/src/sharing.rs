@@ -12,8 +12,8 @@
 //! organisation and may pass it on only as TLP allows a recipient to.
 
 use std::borrow::Cow;
-use std::collections::{BTreeMap, BTreeSet, HashSet};
-use std::sync::Arc;
+use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
+use std::sync::{Arc, RwLock};
 
 use crate::{Principal, policy_config::PolicyConfig};
 
@@ -95,42 +95,35 @@ enum Outcome {
     Withhold(String),
 }
 
-/// The sharing decision for one request: the node's policy as of now.
-pub struct Sharing {
+/// What the sharing decision reads from the store (organisations, users, statement marking
+/// definitions) combined with the node's policy file: built once per directory version (see
+/// `directory.rs`) and shared by every request until the directory changes.
+pub struct Rules {
     base: policy::Policy,
-    /// The policy with each organisation as the holder (for objects it submitted), made once.
-    per_holder: BTreeMap<policy::OrgId, policy::Policy>,
     orgs: BTreeMap<store::OrgId, store::Org>,
     users: BTreeMap<store::UserId, String>,
-    now: stix::Timestamp,
-    key: Vec<u8>,
     /// The organisations' own identities (`identities` in the policy file).
     submitters: BTreeSet<stix::Identifier>,
-    /// Versions a person reviewed and approved (`meridian review approve`).
-    approved: HashSet<(String, String)>,
-    /// Where versions held back for review are queued.
-    reviews: Option<Arc<store::Ledger>>,
+    /// The policy with each submitting organisation as the holder of its own objects, made on
+    /// first use and kept with the rules.
+    per_holder: RwLock<HashMap<policy::OrgId, Arc<policy::Policy>>>,
 }
 
-impl std::fmt::Debug for Sharing {
+impl std::fmt::Debug for Rules {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Sharing").field("holder", &self.base.holder).finish()
+        f.debug_struct("Rules").field("holder", &self.base.holder).finish()
     }
 }
 
-impl Sharing {
-    /// The policy for this request, from the store's organisations and the node's policy file.
-    ///
-    /// # Errors
-    /// Store failures.
+impl Rules {
+    /// The rules for these organisations, users and stored marking definitions (JSON) under
+    /// the node's policy file.
     pub fn new(
-        store: &dyn store::Store,
+        orgs: BTreeMap<store::OrgId, store::Org>,
+        users: BTreeMap<store::UserId, String>,
+        marking_definitions: &[String],
         config: &PolicyConfig,
-        key: Vec<u8>,
-    ) -> Result<Self, store::Error> {
-        let orgs: BTreeMap<store::OrgId, store::Org> =
-            store.orgs()?.into_iter().map(|o| (o.id, o)).collect();
-        let users = store.users()?.into_iter().map(|u| (u.id, u.name)).collect();
+    ) -> Self {
         let mut directory = policy::Directory::new();
         for org in orgs.values() {
             let mut entry = policy::Organisation::new(org.name.as_str(), &org.jurisdiction);
@@ -145,28 +138,56 @@ impl Sharing {
         }
         let mut base = policy::Policy::new(policy::OrgId::new(config.holder.as_str()), directory);
         base.unmarked = config.unmarked;
-        base.known_markings = statement_markings(store)?;
+        base.known_markings = statement_markings(marking_definitions);
         base.known_markings.extend(config.markings.clone());
         let submitters = config.orgs.values().flat_map(|d| d.identities.iter().cloned()).collect();
-        let per_holder = orgs
-            .values()
-            .map(|org| {
-                let mut policy = base.clone();
-                policy.holder = policy::OrgId::new(org.name.as_str());
-                (policy.holder.clone(), policy)
-            })
-            .collect();
-        Ok(Self {
-            base,
-            per_holder,
-            orgs,
-            users,
-            now: stix::Timestamp::now(),
-            key,
-            submitters,
-            approved: HashSet::new(),
-            reviews: None,
-        })
+        Self { base, orgs, users, submitters, per_holder: RwLock::new(HashMap::new()) }
+    }
+
+    /// The policy under which `holder` shares what it submitted itself.
+    fn for_holder(&self, holder: &policy::OrgId) -> Arc<policy::Policy> {
+        let known = self.per_holder.read().unwrap_or_else(std::sync::PoisonError::into_inner);
+        if let Some(policy) = known.get(holder) {
+            return Arc::clone(policy);
+        }
+        drop(known);
+        let mut policy = self.base.clone();
+        policy.holder = holder.clone();
+        let policy = Arc::new(policy);
+        self.per_holder
+            .write()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .insert(holder.clone(), Arc::clone(&policy));
+        policy
+    }
+
+    fn org_name(&self, id: Option<store::OrgId>) -> Option<&str> {
+        id.and_then(|id| self.orgs.get(&id)).map(|o| o.name.as_str())
+    }
+}
+
+/// The sharing decision for one request: the node's rules as of now.
+pub struct Sharing {
+    rules: Arc<Rules>,
+    now: stix::Timestamp,
+    key: Vec<u8>,
+    /// Versions a person reviewed and approved (`meridian review approve`).
+    approved: HashSet<(String, String)>,
+    /// Where versions held back for review are queued.
+    reviews: Option<Arc<store::Ledger>>,
+}
+
+impl std::fmt::Debug for Sharing {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Sharing").field("holder", &self.rules.base.holder).finish()
+    }
+}
+
+impl Sharing {
+    /// The decision for one request under `rules`, at the current time; `key` is the node's
+    /// pseudonym secret.
+    pub fn new(rules: Arc<Rules>, key: Vec<u8>) -> Self {
+        Self { rules, now: stix::Timestamp::now(), key, approved: HashSet::new(), reviews: None }
     }
 
     /// Uses the review queue in `ledger`: versions a person approved are decided as reviewed,
@@ -183,7 +204,8 @@ impl Sharing {
     /// The non-TLP marking definitions the policy knows, with the TLP level each stands for
     /// (`None` for statements, which restrict nothing).
     pub fn known_markings(&self) -> Vec<(String, Option<stix::Tlp>)> {
-        self.base
+        self.rules
+            .base
             .known_markings
             .iter()
             .map(|(id, meaning)| {
@@ -194,10 +216,6 @@ impl Sharing {
                 (id.clone(), level)
             })
             .collect()
-    }
-
-    fn org_name(&self, id: Option<store::OrgId>) -> Option<&str> {
-        id.and_then(|id| self.orgs.get(&id)).map(|o| o.name.as_str())
     }
 
     /// Decides for `version` and, when it may go, makes its JSON what goes (redacted if so).
@@ -251,7 +269,8 @@ impl Sharing {
         let Ok(object) = stix::Object::from_value(value) else {
             return Outcome::Withhold("the stored object is not a STIX object".into());
         };
-        let source = self.org_name(version.source_org).unwrap_or(self.base.holder.as_str());
+        let rules = &self.rules;
+        let source = rules.org_name(version.source_org).unwrap_or(rules.base.holder.as_str());
         // Whose hop: a local submitter shares its own objects; pulled objects are the holder's.
         let (holder_override, mut provenance) = match &version.source_peer {
             Some(_) => (
@@ -266,21 +285,17 @@ impl Sharing {
                 (Some(source_id.clone()), policy::Provenance::local(&source_id))
             }
         };
-        if let Some(user) = version.source_user.and_then(|u| self.users.get(&u)) {
+        if let Some(user) = version.source_user.and_then(|u| rules.users.get(&u)) {
             provenance.named_users = BTreeSet::from([policy::UserId::new(user.as_str())]);
         }
+        let policy_for_hop;
         let policy = match holder_override {
-            Some(holder) if holder != self.base.holder => match self.per_holder.get(&holder) {
-                Some(policy) => Cow::Borrowed(policy),
-                None => {
-                    let mut p = self.base.clone();
-                    p.holder = holder;
-                    Cow::Owned(p)
-                }
-            },
-            _ => Cow::Borrowed(&self.base),
+            Some(holder) if holder != rules.base.holder => {
+                policy_for_hop = rules.for_holder(&holder);
+                policy_for_hop.as_ref()
+            }
+            _ => &rules.base,
         };
-        let policy = policy.as_ref();
         let (user_id, org_id, recipient_key);
         let recipient = match audience {
             Audience::User(principal) => {
@@ -298,7 +313,7 @@ impl Sharing {
         let mut key = self.key.clone();
         key.extend_from_slice(recipient_key.as_bytes());
         let mut context = policy::Context::new(&provenance, &self.now, &key);
-        context.submitters = &self.submitters;
+        context.submitters = &rules.submitters;
         context.reviewed = self.approved.contains(&(version.id.clone(), version.version.clone()));
         match policy::decide(&object, &recipient, policy, &context) {
             policy::Decision::Share => Outcome::Share {
@@ -346,28 +361,17 @@ impl Sharing {
 
 /// Statement marking definitions (copyright, terms of use) stored in the node: they restrict
 /// nothing, so objects carrying them are not treated as having an unknown marking.
-fn statement_markings(
-    store: &dyn store::Store,
-) -> Result<BTreeMap<String, policy::MarkingMeaning>, store::Error> {
+fn statement_markings(definitions: &[String]) -> BTreeMap<String, policy::MarkingMeaning> {
     let mut out = BTreeMap::new();
-    for collection in store.collections()? {
-        let query = store::Query {
-            after_micros: 0,
-            limit: 10_000,
-            ids: Vec::new(),
-            types: vec!["marking-definition".into()],
-            versions: vec![store::VersionSelect::All],
-            spec_versions: Vec::new(),
+    for json in definitions {
+        let Ok(value) = serde_json::from_str::<serde_json::Value>(json) else {
+            continue;
         };
-        for version in store.query(&collection.id, &query)?.items {
-            let Ok(value) = serde_json::from_str::<serde_json::Value>(&version.json) else {
-                continue;
-            };
-            if value.get("definition_type").and_then(serde_json::Value::as_str) == Some("statement")
-            {
-                out.insert(version.id, policy::MarkingMeaning::Statement);
-            }
+        if value.get("definition_type").and_then(serde_json::Value::as_str) == Some("statement")
+            && let Some(id) = value.get("id").and_then(serde_json::Value::as_str)
+        {
+            out.insert(id.to_owned(), policy::MarkingMeaning::Statement);
         }
     }
-    Ok(out)
+    out
 }

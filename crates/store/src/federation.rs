@@ -33,6 +33,19 @@ pub struct Peer {
     pub push_to: Option<String>,
 }
 
+fn peer_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<Peer> {
+    Ok(Peer {
+        name: r.get(0)?,
+        url: r.get(1)?,
+        org: r.get(2)?,
+        token: r.get(3)?,
+        agreement: r.get(4)?,
+        allow_http: r.get(5)?,
+        allow_private: r.get(6)?,
+        push_to: r.get(7)?,
+    })
+}
+
 /// Peers and cursors.
 pub struct Federation {
     conn: Mutex<Connection>,
@@ -106,22 +119,20 @@ impl Federation {
     /// Database failures.
     pub fn peers(&self) -> Result<Vec<Peer>, Error> {
         let conn = self.conn();
-        let mut stmt = conn.prepare("SELECT name, url, org, token, agreement, allow_http, allow_private, push_to FROM peers ORDER BY name")?;
-        let rows = stmt
-            .query_map([], |r| {
-                Ok(Peer {
-                    name: r.get(0)?,
-                    url: r.get(1)?,
-                    org: r.get(2)?,
-                    token: r.get(3)?,
-                    agreement: r.get(4)?,
-                    allow_http: r.get(5)?,
-                    allow_private: r.get(6)?,
-                    push_to: r.get(7)?,
-                })
-            })?
-            .collect::<Result<Vec<_>, _>>()?;
+        let mut stmt = conn.prepare_cached("SELECT name, url, org, token, agreement, allow_http, allow_private, push_to FROM peers ORDER BY name")?;
+        let rows = stmt.query_map([], peer_row)?.collect::<Result<Vec<_>, _>>()?;
         Ok(rows)
+    }
+
+    /// The first peer (by name) run by organisation `org`, if any. Every TAXII read asks, so
+    /// the statement stays prepared.
+    ///
+    /// # Errors
+    /// Database failures.
+    pub fn peer_of_org(&self, org: &str) -> Result<Option<Peer>, Error> {
+        let conn = self.conn();
+        let mut stmt = conn.prepare_cached("SELECT name, url, org, token, agreement, allow_http, allow_private, push_to FROM peers WHERE org = ?1 ORDER BY name LIMIT 1")?;
+        Ok(stmt.query_row([org], peer_row).optional()?)
     }
 
     /// A cursor (`pull` or `push`) for a peer's collection.

@@ -32,7 +32,7 @@ pub use federation::{Federation, Peer};
 pub use ledger::{Disclosure, Ledger, LedgerEntry, LedgerFilter};
 pub use model::{
     CollectionInfo, Grant, Grantee, Ingest, IngestOutcome, Options, Org, OrgId, Page, Provenance,
-    Query, Store, StoredVersion, Token, TokenScope, User, UserId, VersionSelect,
+    Query, StatusRecord, Store, StoredVersion, Token, TokenScope, User, UserId, VersionSelect,
     micros_to_timestamp, timestamp_to_micros, version_key,
 };
 #[cfg(feature = "sqlite")]

@@ -157,6 +157,23 @@ pub struct Ingest<'a> {
     pub object: &'a stix::Object,
 }
 
+/// A TAXII status resource to store with an ingest ([`Store::ingest_with_status`]).
+pub struct StatusRecord<'a> {
+    /// The status id.
+    pub id: &'a str,
+    /// The user who may read it.
+    pub user: UserId,
+    /// Writes the status JSON from the outcomes, one per object in order. It runs inside the
+    /// write transaction: keep it to formatting.
+    pub json: &'a dyn Fn(&[IngestOutcome]) -> Result<String, Error>,
+}
+
+impl std::fmt::Debug for StatusRecord<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("StatusRecord").field("id", &self.id).field("user", &self.user).finish()
+    }
+}
+
 /// What happened to one object of an ingest batch.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum IngestOutcome {
@@ -280,6 +297,11 @@ pub trait Store: Send + Sync {
     ) -> Result<(), Error>;
     /// Sets (replaces) a grant on a collection.
     fn grant(&self, collection: &str, grant: Grant) -> Result<(), Error>;
+    /// Withdraws a grant from a collection; effective for the next request.
+    ///
+    /// # Errors
+    /// `NotFound` when the collection has no grant for `grantee`.
+    fn revoke_grant(&self, collection: &str, grantee: Grantee) -> Result<(), Error>;
     /// Every collection with its grants.
     fn collections(&self) -> Result<Vec<CollectionInfo>, Error>;
     /// A collection by id or alias.
@@ -291,6 +313,18 @@ pub trait Store: Send + Sync {
         collection: &str,
         objects: &[Ingest<'_>],
         provenance: &Provenance,
+    ) -> Result<Vec<IngestOutcome>, Error> {
+        self.ingest_with_status(collection, objects, provenance, None)
+    }
+    /// [`Store::ingest`], and the status resource that reports it, written from the outcomes in
+    /// the same durable transaction: when this returns `Ok`, the objects and their status are
+    /// both durable (one commit, one fsync); on an error neither is.
+    fn ingest_with_status(
+        &self,
+        collection: &str,
+        objects: &[Ingest<'_>],
+        provenance: &Provenance,
+        status: Option<&StatusRecord<'_>>,
     ) -> Result<Vec<IngestOutcome>, Error>;
     /// A page of a collection's entries matching `query`, by `date_added`.
     fn query(&self, collection: &str, query: &Query) -> Result<Page, Error>;
@@ -301,10 +335,14 @@ pub trait Store: Send + Sync {
     /// JSON and recorded conflicts, with the freed pages overwritten and the write-ahead log
     /// truncated, so the content is not left on disk. Returns how many versions were removed.
     fn purge(&self, object_id: &str) -> Result<usize, Error>;
-    /// Stores a status resource (JSON) owned by a user.
-    fn put_status(&self, id: &str, user: UserId, json: &str) -> Result<(), Error>;
     /// A status resource, if it exists and belongs to `user`.
     fn status(&self, id: &str, user: UserId) -> Result<Option<String>, Error>;
+    /// A number that changes whenever organisations, users, tokens, collections, grants or the
+    /// marking definitions held in collections change, whichever process changed them. One
+    /// cheap read: callers that cache those tables check it on every request.
+    fn directory_version(&self) -> Result<i64, Error>;
+    /// Every version of every marking definition held in a collection, as JSON.
+    fn marking_definitions(&self) -> Result<Vec<String>, Error>;
     /// A persistent node secret (created on first use), e.g. the key for pagination tokens.
     fn secret(&self, name: &str) -> Result<Vec<u8>, Error>;
     /// Atomically replaces the small state kept under `key` (e.g. a feed's last RPZ serial and

@@ -6,13 +6,17 @@ use std::sync::Mutex;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{SystemTime, UNIX_EPOCH};
 
-use rusqlite::{Connection, OpenFlags, OptionalExtension, Transaction, params, params_from_iter};
+use rusqlite::{
+    Connection, OpenFlags, OptionalExtension, Transaction, TransactionBehavior, params,
+    params_from_iter,
+};
 use serde_json::Value;
 use sha2::{Digest, Sha256};
 
 use crate::model::{
     CollectionInfo, Grant, Grantee, Ingest, IngestOutcome, Options, Org, OrgId, Page, Provenance,
-    Query, Store, StoredVersion, Token, TokenScope, User, UserId, VersionSelect, version_key,
+    Query, StatusRecord, Store, StoredVersion, Token, TokenScope, User, UserId, VersionSelect,
+    version_key,
 };
 use crate::{Error, micros_to_timestamp};
 
@@ -109,6 +113,34 @@ CREATE TABLE statuses (id TEXT PRIMARY KEY, user_id INTEGER NOT NULL, json TEXT 
 -- index) and `collection_members`. A second index keyed by random object ids made every ingested
 -- object dirty one more random page, which dominated the WAL written per POST.
 DROP INDEX collection_ids;
+",
+    r"
+-- Version 3: the directory version. Every change to what authentication and the sharing decision
+-- read (organisations, users, tokens, collections, grants, marking definitions held in a
+-- collection) bumps it, by trigger, whichever process makes the change (the admin CLI works on
+-- the same file as the server). The server caches those tables and checks this one row per
+-- request instead of reading them all again.
+CREATE TABLE directory_version (id INTEGER PRIMARY KEY CHECK (id = 1), version INTEGER NOT NULL);
+INSERT INTO directory_version (id, version) VALUES (1, 0);
+CREATE TRIGGER orgs_added AFTER INSERT ON orgs BEGIN UPDATE directory_version SET version = version + 1; END;
+CREATE TRIGGER orgs_changed AFTER UPDATE ON orgs BEGIN UPDATE directory_version SET version = version + 1; END;
+CREATE TRIGGER orgs_removed AFTER DELETE ON orgs BEGIN UPDATE directory_version SET version = version + 1; END;
+CREATE TRIGGER users_added AFTER INSERT ON users BEGIN UPDATE directory_version SET version = version + 1; END;
+CREATE TRIGGER users_changed AFTER UPDATE ON users BEGIN UPDATE directory_version SET version = version + 1; END;
+CREATE TRIGGER users_removed AFTER DELETE ON users BEGIN UPDATE directory_version SET version = version + 1; END;
+CREATE TRIGGER tokens_added AFTER INSERT ON tokens BEGIN UPDATE directory_version SET version = version + 1; END;
+CREATE TRIGGER tokens_changed AFTER UPDATE ON tokens BEGIN UPDATE directory_version SET version = version + 1; END;
+CREATE TRIGGER tokens_removed AFTER DELETE ON tokens BEGIN UPDATE directory_version SET version = version + 1; END;
+CREATE TRIGGER collections_added AFTER INSERT ON collections BEGIN UPDATE directory_version SET version = version + 1; END;
+CREATE TRIGGER collections_changed AFTER UPDATE ON collections BEGIN UPDATE directory_version SET version = version + 1; END;
+CREATE TRIGGER collections_removed AFTER DELETE ON collections BEGIN UPDATE directory_version SET version = version + 1; END;
+CREATE TRIGGER grants_added AFTER INSERT ON grants BEGIN UPDATE directory_version SET version = version + 1; END;
+CREATE TRIGGER grants_changed AFTER UPDATE ON grants BEGIN UPDATE directory_version SET version = version + 1; END;
+CREATE TRIGGER grants_removed AFTER DELETE ON grants BEGIN UPDATE directory_version SET version = version + 1; END;
+CREATE TRIGGER markings_added AFTER INSERT ON collection_objects WHEN NEW.type = 'marking-definition'
+    BEGIN UPDATE directory_version SET version = version + 1; END;
+CREATE TRIGGER markings_removed AFTER DELETE ON collection_objects WHEN OLD.type = 'marking-definition'
+    BEGIN UPDATE directory_version SET version = version + 1; END;
 ",
 ];
 
@@ -217,6 +249,17 @@ fn now_micros() -> i64 {
         .map_or(0, |d| i64::try_from(d.as_micros()).unwrap_or(i64::MAX))
 }
 
+/// One row of a query through the connection's statement cache (readers answer the same few
+/// queries on every request; parsing them each time cost more than running them).
+fn cached_row<T, P: rusqlite::Params>(
+    c: &Connection,
+    sql: &str,
+    params: P,
+    f: impl FnOnce(&rusqlite::Row<'_>) -> rusqlite::Result<T>,
+) -> rusqlite::Result<T> {
+    c.prepare_cached(sql)?.query_row(params, f)
+}
+
 fn is_unique_violation(e: &rusqlite::Error) -> bool {
     matches!(e, rusqlite::Error::SqliteFailure(err, _) if err.code == rusqlite::ErrorCode::ConstraintViolation)
 }
@@ -247,10 +290,22 @@ fn token_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<Token> {
 }
 
 /// The canonical content hash of an object: SHA-256 of its JSON with sorted keys, so the same
-/// object sent with other whitespace or key order is recognised as the same.
-fn content_hash(object: &stix::Object) -> Result<Vec<u8>, Error> {
-    let canonical = serde_json::to_vec(object.as_map())?;
-    Ok(Sha256::digest(&canonical).to_vec())
+/// object sent with other whitespace or key order is recognised as the same. The JSON is
+/// written straight into the hash.
+fn content_hash(object: &stix::Object) -> Result<[u8; 32], Error> {
+    struct Hashing(Sha256);
+    impl std::io::Write for Hashing {
+        fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+            self.0.update(buf);
+            Ok(buf.len())
+        }
+        fn flush(&mut self) -> std::io::Result<()> {
+            Ok(())
+        }
+    }
+    let mut hashing = Hashing(Sha256::new());
+    serde_json::to_writer(&mut hashing, object.as_map())?;
+    Ok(hashing.0.finalize().into())
 }
 
 impl Store for SqliteStore {
@@ -274,7 +329,8 @@ impl Store for SqliteStore {
 
     fn org_by_name(&self, name: &str) -> Result<Option<Org>, Error> {
         self.read(|c| {
-            Ok(c.query_row(
+            Ok(cached_row(
+                c,
                 "SELECT id, name, jurisdiction, sectors FROM orgs WHERE name = ?1",
                 [name],
                 org_row,
@@ -285,7 +341,8 @@ impl Store for SqliteStore {
 
     fn org(&self, id: OrgId) -> Result<Option<Org>, Error> {
         self.read(|c| {
-            Ok(c.query_row(
+            Ok(cached_row(
+                c,
                 "SELECT id, name, jurisdiction, sectors FROM orgs WHERE id = ?1",
                 [id],
                 org_row,
@@ -297,7 +354,7 @@ impl Store for SqliteStore {
     fn orgs(&self) -> Result<Vec<Org>, Error> {
         self.read(|c| {
             let mut stmt =
-                c.prepare("SELECT id, name, jurisdiction, sectors FROM orgs ORDER BY name")?;
+                c.prepare_cached("SELECT id, name, jurisdiction, sectors FROM orgs ORDER BY name")?;
             let rows = stmt.query_map([], org_row)?.collect::<Result<Vec<_>, _>>()?;
             Ok(rows)
         })
@@ -323,7 +380,8 @@ impl Store for SqliteStore {
 
     fn user_by_name(&self, name: &str) -> Result<Option<User>, Error> {
         self.read(|c| {
-            Ok(c.query_row(
+            Ok(cached_row(
+                c,
                 "SELECT id, name, org_id, is_admin FROM users WHERE name = ?1",
                 [name],
                 user_row,
@@ -334,7 +392,8 @@ impl Store for SqliteStore {
 
     fn user(&self, id: UserId) -> Result<Option<User>, Error> {
         self.read(|c| {
-            Ok(c.query_row(
+            Ok(cached_row(
+                c,
                 "SELECT id, name, org_id, is_admin FROM users WHERE id = ?1",
                 [id],
                 user_row,
@@ -346,7 +405,7 @@ impl Store for SqliteStore {
     fn users(&self) -> Result<Vec<User>, Error> {
         self.read(|c| {
             let mut stmt =
-                c.prepare("SELECT id, name, org_id, is_admin FROM users ORDER BY name")?;
+                c.prepare_cached("SELECT id, name, org_id, is_admin FROM users ORDER BY name")?;
             let rows = stmt.query_map([], user_row)?.collect::<Result<Vec<_>, _>>()?;
             Ok(rows)
         })
@@ -372,7 +431,8 @@ impl Store for SqliteStore {
         // Read through the writer's view would serialise with writes; a reader sees every
         // committed revocation, which is what "revocable at once" needs.
         self.read(|c| {
-            Ok(c.query_row(
+            Ok(cached_row(
+                c,
                 "SELECT id, user_id, label, scope, revoked FROM tokens WHERE hash = ?1 AND revoked = 0",
                 [&hash[..]],
                 token_row,
@@ -383,7 +443,7 @@ impl Store for SqliteStore {
 
     fn tokens(&self, user: UserId) -> Result<Vec<Token>, Error> {
         self.read(|c| {
-            let mut stmt = c.prepare("SELECT id, user_id, label, scope, revoked FROM tokens WHERE user_id = ?1 ORDER BY id")?;
+            let mut stmt = c.prepare_cached("SELECT id, user_id, label, scope, revoked FROM tokens WHERE user_id = ?1 ORDER BY id")?;
             let rows = stmt.query_map([user], token_row)?.collect::<Result<Vec<_>, _>>()?;
             Ok(rows)
         })
@@ -420,10 +480,7 @@ impl Store for SqliteStore {
     }
 
     fn grant(&self, collection: &str, grant: Grant) -> Result<(), Error> {
-        let (kind, id) = match grant.grantee {
-            Grantee::Org(id) => ("org", id),
-            Grantee::User(id) => ("user", id),
-        };
+        let (kind, id) = grantee_key(grant.grantee);
         self.write(|w| {
             let exists: bool = w.conn.query_row("SELECT COUNT(*) FROM collections WHERE id = ?1", [collection], |r| r.get::<_, i64>(0))? > 0;
             if !exists {
@@ -438,9 +495,22 @@ impl Store for SqliteStore {
         })
     }
 
+    fn revoke_grant(&self, collection: &str, grantee: Grantee) -> Result<(), Error> {
+        let (kind, id) = grantee_key(grantee);
+        self.write(|w| {
+            match w.conn.execute(
+                "DELETE FROM grants WHERE collection_id = ?1 AND grantee_kind = ?2 AND grantee_id = ?3",
+                params![collection, kind, id],
+            )? {
+                0 => Err(Error::NotFound(format!("a grant on collection `{collection}`"))),
+                _ => Ok(()),
+            }
+        })
+    }
+
     fn collections(&self) -> Result<Vec<CollectionInfo>, Error> {
         self.read(|c| {
-            let mut stmt = c.prepare(
+            let mut stmt = c.prepare_cached(
                 "SELECT id, alias, title, description FROM collections ORDER BY title, id",
             )?;
             let mut rows = stmt
@@ -463,13 +533,21 @@ impl Store for SqliteStore {
 
     fn collection(&self, id_or_alias: &str) -> Result<Option<CollectionInfo>, Error> {
         self.read(|c| {
-            let row = c
-                .query_row(
-                    "SELECT id, alias, title, description FROM collections WHERE id = ?1 OR alias = ?1",
-                    [id_or_alias],
-                    |r| Ok(CollectionInfo { id: r.get(0)?, alias: r.get(1)?, title: r.get(2)?, description: r.get(3)?, grants: Vec::new() }),
-                )
-                .optional()?;
+            let row = cached_row(
+                c,
+                "SELECT id, alias, title, description FROM collections WHERE id = ?1 OR alias = ?1",
+                [id_or_alias],
+                |r| {
+                    Ok(CollectionInfo {
+                        id: r.get(0)?,
+                        alias: r.get(1)?,
+                        title: r.get(2)?,
+                        description: r.get(3)?,
+                        grants: Vec::new(),
+                    })
+                },
+            )
+            .optional()?;
             match row {
                 Some(mut info) => {
                     info.grants = grants_of(c, &info.id)?;
@@ -480,27 +558,49 @@ impl Store for SqliteStore {
         })
     }
 
-    fn ingest(
+    fn ingest_with_status(
         &self,
         collection: &str,
         objects: &[Ingest<'_>],
         provenance: &Provenance,
+        status: Option<&StatusRecord<'_>>,
     ) -> Result<Vec<IngestOutcome>, Error> {
+        let prepared = objects.iter().map(Prepared::new).collect::<Result<Vec<_>, _>>()?;
         self.write(|w| {
+            // IMMEDIATE: the write lock is held from the start, so the last `seq` read below is
+            // the last one any process committed, and `date_added` keeps increasing even when
+            // another process (an import from the command line) writes to the same collection.
+            let tx = w.conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
             let received = now_micros();
-            let tx = w.conn.transaction()?;
-            let mut last = match w.last_seq.get(collection) {
-                Some(&seq) => seq,
-                None => tx.query_row(
+            let stored: i64 = tx
+                .prepare_cached(
                     "SELECT COALESCE(MAX(seq), 0) FROM collection_objects WHERE collection_id = ?1",
-                    [collection],
-                    |r| r.get(0),
-                )?,
-            };
-            let mut outcomes = Vec::with_capacity(objects.len());
-            for item in objects {
-                let outcome = ingest_one(&tx, collection, item, provenance, received, &mut last)?;
-                outcomes.push(outcome);
+                )?
+                .query_row([collection], |r| r.get(0))?;
+            // The highest `seq` this process handed out may be above the stored one after a
+            // removal; never go back below it.
+            let mut last = stored.max(w.last_seq.get(collection).copied().unwrap_or(0));
+            let mut outcomes = Vec::with_capacity(prepared.len());
+            {
+                let mut statements = IngestStatements::new(&tx)?;
+                for item in &prepared {
+                    outcomes.push(ingest_one(
+                        &tx,
+                        &mut statements,
+                        collection,
+                        item,
+                        provenance,
+                        received,
+                        &mut last,
+                    )?);
+                }
+            }
+            if let Some(status) = status {
+                let json = (status.json)(&outcomes)?;
+                tx.prepare_cached(
+                    "INSERT OR REPLACE INTO statuses (id, user_id, json) VALUES (?1, ?2, ?3)",
+                )?
+                .execute(params![status.id, status.user, json])?;
             }
             // The commit is the durability point: with synchronous=FULL it returns after fsync.
             tx.commit()?;
@@ -583,19 +683,33 @@ impl Store for SqliteStore {
         })
     }
 
-    fn put_status(&self, id: &str, user: UserId, json: &str) -> Result<(), Error> {
-        self.write(|w| {
-            w.conn.execute(
-                "INSERT OR REPLACE INTO statuses (id, user_id, json) VALUES (?1, ?2, ?3)",
-                params![id, user, json],
+    fn directory_version(&self) -> Result<i64, Error> {
+        self.read(|c| {
+            Ok(cached_row(c, "SELECT version FROM directory_version WHERE id = 1", [], |r| {
+                r.get(0)
+            })?)
+        })
+    }
+
+    fn marking_definitions(&self) -> Result<Vec<String>, Error> {
+        self.read(|c| {
+            let mut stmt = c.prepare_cached(
+                "SELECT o.json FROM objects o INDEXED BY objects_type
+                 WHERE o.type = 'marking-definition'
+                   AND EXISTS (SELECT 1 FROM collections k
+                               JOIN collection_objects c INDEXED BY collection_members
+                                 ON c.collection_id = k.id AND c.object_rowid = o.rowid)
+                 ORDER BY o.rowid",
             )?;
-            Ok(())
+            let rows = stmt.query_map([], |r| r.get(0))?.collect::<Result<Vec<_>, _>>()?;
+            Ok(rows)
         })
     }
 
     fn status(&self, id: &str, user: UserId) -> Result<Option<String>, Error> {
         self.read(|c| {
-            Ok(c.query_row(
+            Ok(cached_row(
+                c,
                 "SELECT json FROM statuses WHERE id = ?1 AND user_id = ?2",
                 params![id, user],
                 |r| r.get(0),
@@ -632,7 +746,8 @@ impl Store for SqliteStore {
         // One writer connection: the read and the write cannot interleave with another update.
         self.write(|w| {
             let key = format!("state:{key}");
-            let tx = w.conn.transaction()?;
+            // IMMEDIATE: another process may update the same key.
+            let tx = w.conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
             let current: Option<Vec<u8>> = tx
                 .query_row("SELECT value FROM meta WHERE key = ?1", [&key], |r| r.get(0))
                 .optional()?;
@@ -653,6 +768,14 @@ impl Store for SqliteStore {
         self.write(|w| {
             Ok(w.conn.query_row("PRAGMA integrity_check", [], |r| r.get::<_, String>(0))?)
         })
+    }
+}
+
+/// How a grantee is written in the `grants` table.
+fn grantee_key(grantee: Grantee) -> (&'static str, i64) {
+    match grantee {
+        Grantee::Org(id) => ("org", id),
+        Grantee::User(id) => ("user", id),
     }
 }
 
@@ -775,27 +898,85 @@ fn refresh_flags(tx: &Transaction<'_>, collection: &str, object_id: &str) -> Res
     Ok(())
 }
 
+/// What ingest needs of one object, derived before the writer lock is taken (hashing and
+/// formatting need no lock, and the writer is the one serial section of ingest).
+struct Prepared<'a> {
+    raw: &'a str,
+    id: &'a str,
+    object_type: &'a str,
+    /// `modified`, else `created`, as written ("" when neither).
+    version: &'a str,
+    key: String,
+    created: Option<&'a str>,
+    creator: Option<String>,
+    spec_version: &'a str,
+    revoked: bool,
+    markings: Option<String>,
+    hash: [u8; 32],
+}
+
+impl<'a> Prepared<'a> {
+    fn new(item: &Ingest<'a>) -> Result<Self, Error> {
+        let object = item.object;
+        let text = |k: &str| object.get(k).and_then(Value::as_str);
+        Ok(Self {
+            raw: item.raw,
+            id: object.id().as_str(),
+            object_type: object.object_type(),
+            version: text("modified").or_else(|| text("created")).unwrap_or(""),
+            key: object
+                .modified()
+                .or_else(|| object.created())
+                .as_ref()
+                .map(version_key)
+                .unwrap_or_default(),
+            created: text("created"),
+            creator: object.created_by_ref().map(|r| r.to_string()),
+            spec_version: text("spec_version").unwrap_or("2.1"),
+            revoked: object.is_revoked(),
+            markings: object.get("object_marking_refs").map(Value::to_string),
+            hash: content_hash(object)?,
+        })
+    }
+}
+
+/// The statements every object of a batch runs, prepared once per batch.
+struct IngestStatements<'t> {
+    existing: rusqlite::CachedStatement<'t>,
+    insert_object: rusqlite::CachedStatement<'t>,
+    insert_entry: rusqlite::CachedStatement<'t>,
+}
+
+impl<'t> IngestStatements<'t> {
+    fn new(tx: &'t Transaction<'_>) -> Result<Self, Error> {
+        Ok(Self {
+            existing: tx.prepare_cached(
+                "SELECT rowid, version_key, hash, creator, revoked, source_org, created FROM objects WHERE id = ?1 ORDER BY version_key",
+            )?,
+            insert_object: tx.prepare_cached(
+                "INSERT INTO objects (id, version, version_key, type, spec_version, created, creator, revoked, markings, hash, json,
+                                      received_at, source_user, source_org, source_peer, channel)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16)",
+            )?,
+            insert_entry: tx.prepare_cached(
+                "INSERT INTO collection_objects (collection_id, seq, object_rowid, object_id, type, version_key, spec_version, is_first, is_last)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
+            )?,
+        })
+    }
+}
+
+/// Ingests one object inside the batch's transaction.
 fn ingest_one(
     tx: &Transaction<'_>,
+    statements: &mut IngestStatements<'_>,
     collection: &str,
-    item: &Ingest<'_>,
+    item: &Prepared<'_>,
     provenance: &Provenance,
     received: i64,
     last: &mut i64,
 ) -> Result<IngestOutcome, Error> {
-    let object = item.object;
-    let id = object.id().as_str();
-    let stamp = object.modified().or_else(|| object.created());
-    let version = object
-        .get("modified")
-        .or_else(|| object.get("created"))
-        .and_then(Value::as_str)
-        .unwrap_or("")
-        .to_owned();
-    let key = stamp.as_ref().map(version_key).unwrap_or_default();
-    let creator = object.created_by_ref().map(|r| r.to_string());
-    let spec_version = object.get("spec_version").and_then(Value::as_str).unwrap_or("2.1");
-    let hash = content_hash(object)?;
+    let (id, key) = (item.id, item.key.as_str());
 
     // Existing versions of this id, anywhere in the node.
     struct Existing {
@@ -807,10 +988,8 @@ fn ingest_one(
         org: Option<i64>,
         created: Option<String>,
     }
-    let mut stmt = tx.prepare_cached(
-        "SELECT rowid, version_key, hash, creator, revoked, source_org, created FROM objects WHERE id = ?1 ORDER BY version_key",
-    )?;
-    let existing = stmt
+    let existing = statements
+        .existing
         .query_map([id], |r| {
             Ok(Existing {
                 rowid: r.get(0)?,
@@ -823,15 +1002,18 @@ fn ingest_one(
             })
         })?
         .collect::<Result<Vec<_>, _>>()?;
-    drop(stmt);
 
     let rowid = if let Some(same) = existing.iter().find(|e| e.key == key) {
-        if same.hash != hash {
-            tx.execute(
+        if same.hash[..] != item.hash[..] {
+            tx.prepare_cached(
                 "INSERT INTO conflicts (object_id, version, reason, json, received_at, source_user, source_org) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
-                params![id, version, "same id and version, different content", item.raw, received, provenance.user, provenance.org],
-            )?;
-            tracing::warn!(object = id, version = %version, "Refused a conflicting object version.");
+            )?
+            .execute(params![id, item.version, "same id and version, different content", item.raw, received, provenance.user, provenance.org])?;
+            tracing::warn!(
+                object = id,
+                version = item.version,
+                "Refused a conflicting object version."
+            );
             return Ok(IngestOutcome::Refused(
                 "a different object with the same id and version is already stored; versions are immutable".into(),
             ));
@@ -839,7 +1021,7 @@ fn ingest_one(
         same.rowid
     } else {
         if let Some(first) = existing.first() {
-            if first.creator != creator {
+            if first.creator != item.creator {
                 // The refusal goes to the submitter, who may not be allowed to see the existing
                 // object: it must not name its creator (SECURITY.md rule 3).
                 return Ok(IngestOutcome::Refused(
@@ -859,30 +1041,23 @@ fn ingest_one(
                     "the object is revoked; no new version may follow".into(),
                 ));
             }
-            let created = object.get("created").and_then(Value::as_str).map(str::to_owned);
-            if first.created.is_some() && first.created != created {
+            if first.created.is_some() && first.created.as_deref() != item.created {
                 return Ok(IngestOutcome::Refused(
                     "`created` cannot change between versions".into(),
                 ));
             }
         }
-        let markings = object.get("object_marking_refs").map(Value::to_string);
-        tx.prepare_cached(
-            "INSERT INTO objects (id, version, version_key, type, spec_version, created, creator, revoked, markings, hash, json,
-                                  received_at, source_user, source_org, source_peer, channel)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16)",
-        )?
-        .execute(params![
+        statements.insert_object.execute(params![
             id,
-            version,
+            item.version,
             key,
-            object.object_type(),
-            spec_version,
-            object.get("created").and_then(Value::as_str),
-            creator,
-            object.is_revoked(),
-            markings,
-            hash,
+            item.object_type,
+            item.spec_version,
+            item.created,
+            item.creator,
+            item.revoked,
+            item.markings,
+            &item.hash[..],
             item.raw,
             received,
             provenance.user,
@@ -913,8 +1088,8 @@ fn ingest_one(
         (true, true)
     } else {
         let (min, max) = version_bounds(tx, collection, id)?;
-        let is_first = min.as_ref().is_none_or(|m| key < *m);
-        let is_last = max.as_ref().is_none_or(|m| key > *m);
+        let is_first = min.as_deref().is_none_or(|m| key < m);
+        let is_last = max.as_deref().is_none_or(|m| key > m);
         if is_first && min.is_some() {
             tx.prepare_cached(
                 "UPDATE collection_objects INDEXED BY collection_members SET is_first = 0
@@ -936,11 +1111,17 @@ fn ingest_one(
     // date_added strictly increases within the collection, even when the clock does not.
     let seq = received.max(*last + 1);
     *last = seq;
-    tx.prepare_cached(
-        "INSERT INTO collection_objects (collection_id, seq, object_rowid, object_id, type, version_key, spec_version, is_first, is_last)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
-    )?
-    .execute(params![collection, seq, rowid, id, object.object_type(), key, spec_version, is_first, is_last])?;
+    statements.insert_entry.execute(params![
+        collection,
+        seq,
+        rowid,
+        id,
+        item.object_type,
+        key,
+        item.spec_version,
+        is_first,
+        is_last
+    ])?;
     Ok(if stored_before { IngestOutcome::Unchanged } else { IngestOutcome::Added })
 }
 
@@ -1216,5 +1397,115 @@ mod tests {
         let kept =
             store.update_state("feed-a", &mut |current| current.unwrap_or_default().to_vec());
         assert_eq!(kept.unwrap_or_else(|e| panic!("{e}")), b"two");
+    }
+
+    fn marking(statement: &str) -> (String, stix::Object) {
+        object(serde_json::json!({
+            "type": "marking-definition", "spec_version": "2.1",
+            "id": "marking-definition--33333333-3333-4333-8333-333333333333",
+            "created": "2024-01-01T00:00:00.000Z", "definition_type": "statement",
+            "definition": {"statement": statement}
+        }))
+    }
+
+    #[test]
+    fn the_directory_version_follows_every_change_from_any_connection() {
+        let (dir, store) = open();
+        // A second store on the same file stands for another process (the admin CLI).
+        let other = SqliteStore::open(&Options::new(dir.path())).unwrap_or_else(|e| panic!("{e}"));
+        let version = || store.directory_version().unwrap_or_else(|e| panic!("{e}"));
+        let seen = std::cell::Cell::new(version());
+        let changed = |what: &str| {
+            let now = version();
+            assert!(now > seen.get(), "{what} did not change the directory version");
+            seen.set(now);
+        };
+        let org = other.add_org("CERT-EU", "EU", &[]).unwrap_or_else(|e| panic!("{e}"));
+        changed("an organisation");
+        let user = other.add_user("analyst", org, false).unwrap_or_else(|e| panic!("{e}"));
+        changed("a user");
+        let token = other
+            .add_token(user, &[7; 32], "t", TokenScope::Read)
+            .unwrap_or_else(|e| panic!("{e}"));
+        changed("a token");
+        other.revoke_token(token).unwrap_or_else(|e| panic!("{e}"));
+        changed("a token revocation");
+        other.add_collection("c2", None, "Two", None).unwrap_or_else(|e| panic!("{e}"));
+        changed("a collection");
+        let grant = Grant { grantee: Grantee::Org(org), can_read: true, can_write: false };
+        other.grant("c1", grant).unwrap_or_else(|e| panic!("{e}"));
+        changed("a grant");
+        other.grant("c1", Grant { can_read: false, ..grant }).unwrap_or_else(|e| panic!("{e}"));
+        changed("a grant reduced");
+        other.revoke_grant("c1", Grantee::Org(org)).unwrap_or_else(|e| panic!("{e}"));
+        changed("a grant withdrawn");
+        assert!(
+            store
+                .collection("c1")
+                .unwrap_or_else(|e| panic!("{e}"))
+                .is_some_and(|c| c.grants.is_empty())
+        );
+        assert!(matches!(other.revoke_grant("c1", Grantee::Org(org)), Err(Error::NotFound(_))));
+        // Ordinary objects leave it alone; a marking definition held in a collection does not.
+        ingest(&other, &[indicator("2024-01-01T00:00:00.000Z", ACME)], 1);
+        assert_eq!(version(), seen.get(), "an indicator is not part of the directory");
+        let statement = marking("Copyright ACME");
+        ingest(&other, std::slice::from_ref(&statement), 1);
+        changed("a marking definition");
+        let definitions = store.marking_definitions().unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(definitions, std::slice::from_ref(&statement.0));
+        let query = Query { ids: vec![statement.1.id().to_string()], ..all() };
+        assert_eq!(other.remove("c1", &query).unwrap_or_else(|e| panic!("{e}")), 1);
+        changed("a marking definition removed");
+        assert!(store.marking_definitions().unwrap_or_else(|e| panic!("{e}")).is_empty());
+    }
+
+    #[test]
+    fn a_status_is_stored_with_its_objects_or_not_at_all() {
+        let (_dir, store) = open();
+        let items = [indicator("2024-01-01T00:00:00.000Z", ACME)];
+        let batch: Vec<Ingest<'_>> =
+            items.iter().map(|(raw, object)| Ingest { raw, object }).collect();
+        let describe = |outcomes: &[IngestOutcome]| Ok(format!("{outcomes:?}"));
+        let status = StatusRecord { id: "s1", user: 5, json: &describe };
+        let outcomes = store
+            .ingest_with_status("c1", &batch, &prov(1), Some(&status))
+            .unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(outcomes, [IngestOutcome::Added]);
+        assert_eq!(store.status("s1", 5).unwrap_or_else(|e| panic!("{e}")), Some("[Added]".into()));
+        assert_eq!(store.status("s1", 6).unwrap_or_else(|e| panic!("{e}")), None);
+        // When the status cannot be written, the objects are not stored either.
+        let fail = |_: &[IngestOutcome]| Err(Error::Invalid("no status".into()));
+        let failing = StatusRecord { id: "s2", user: 5, json: &fail };
+        let items = [indicator("2024-02-01T00:00:00.000Z", ACME)];
+        let batch: Vec<Ingest<'_>> =
+            items.iter().map(|(raw, object)| Ingest { raw, object }).collect();
+        assert!(store.ingest_with_status("c1", &batch, &prov(1), Some(&failing)).is_err());
+        assert_eq!(store.status("s2", 5).unwrap_or_else(|e| panic!("{e}")), None);
+        assert_eq!(store.query("c1", &all()).unwrap_or_else(|e| panic!("{e}")).items.len(), 1);
+    }
+
+    #[test]
+    fn date_added_stays_above_what_another_process_committed() {
+        let (dir, store) = open();
+        ingest(&store, &[indicator("2024-01-01T00:00:00.000Z", ACME)], 1);
+        // Another process, whose clock runs an hour ahead, added an entry to the collection.
+        let ahead = now_micros() + 3_600_000_000;
+        let raw =
+            Connection::open(dir.path().join("meridian.db")).unwrap_or_else(|e| panic!("{e}"));
+        raw.execute_batch(&format!(
+            "INSERT INTO objects (id, version, version_key, type, spec_version, created, creator, revoked, markings, hash, json, received_at, channel)
+             SELECT 'indicator--44444444-4444-4444-8444-444444444444', version, version_key, type, spec_version, created, creator, revoked, markings, hash, json, received_at, channel FROM objects;
+             INSERT INTO collection_objects (collection_id, seq, object_rowid, object_id, type, version_key, spec_version, is_first, is_last)
+             SELECT 'c1', {ahead}, rowid, id, type, version_key, spec_version, 1, 1 FROM objects WHERE rowid = last_insert_rowid();"
+        ))
+        .unwrap_or_else(|e| panic!("{e}"));
+        drop(raw);
+        ingest(&store, &[indicator("2024-02-01T00:00:00.000Z", ACME)], 1);
+        let items = store.query("c1", &all()).unwrap_or_else(|e| panic!("{e}")).items;
+        let added: Vec<i64> = items.iter().map(|i| i.date_added_micros).collect();
+        assert_eq!(added.len(), 3);
+        assert_eq!(added[1], ahead);
+        assert!(added[2] > ahead, "{added:?}");
     }
 }

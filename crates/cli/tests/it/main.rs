@@ -4,6 +4,7 @@ mod crash;
 mod feeds;
 mod formats;
 mod import_url;
+mod live_admin;
 mod matching;
 mod pattern;
 mod steward;

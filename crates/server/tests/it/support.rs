@@ -12,7 +12,7 @@ pub(crate) const TAXII: &str = "application/taxii+json;version=2.1";
 
 pub(crate) struct Fixture {
     pub(crate) ledger: Arc<store::Ledger>,
-    pub(crate) _dir: tempfile::TempDir,
+    pub(crate) dir: tempfile::TempDir,
     pub(crate) app: axum::Router,
     pub(crate) tokens: std::collections::HashMap<String, String>,
 }
@@ -44,7 +44,7 @@ pub(crate) fn fixture() -> Fixture {
     let (_, reader) =
         node.create_token("de-analyst", "read only", store::TokenScope::Read).expect("token");
     tokens.insert("de-reader".into(), reader);
-    Fixture { ledger, _dir: dir, app: server::router(node, &server::Options::default()), tokens }
+    Fixture { ledger, dir, app: server::router(node, &server::Options::default()), tokens }
 }
 
 pub(crate) struct Reply {

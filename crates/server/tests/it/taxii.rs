@@ -480,3 +480,58 @@ async fn hidden_objects_ids_never_appear_in_what_is_shared() {
         f.get("/meridian/collections/shared-indicators/objects/?limit=1000", "us-analyst").await;
     assert!(String::from_utf8_lossy(&own.body).contains(secret));
 }
+
+#[tokio::test]
+async fn directory_changes_from_another_process_apply_to_the_next_request() {
+    use store::Store as _;
+    let f = fixture();
+    // The server caches organisations, users, tokens and grants; warm the cache first.
+    assert_eq!(f.get("/meridian/collections/", "de-reader").await.status, StatusCode::OK);
+    assert_eq!(
+        f.get("/meridian/collections/us-cert-internal/", "de-analyst").await.status,
+        StatusCode::NOT_FOUND
+    );
+    // Another store on the same data directory stands for the admin CLI in another process.
+    let admin = store::SqliteStore::open(&store::Options::new(f.dir.path())).expect("store opens");
+    let analyst = admin.user_by_name("de-analyst").expect("read").expect("the demo user");
+    // A grant is visible at once, and so is its withdrawal.
+    let internal = admin.collection("us-cert-internal").expect("read").expect("the collection");
+    let grantee = store::Grantee::Org(analyst.org);
+    admin
+        .grant(&internal.id, store::Grant { grantee, can_read: true, can_write: false })
+        .expect("grant");
+    let granted = f.get("/meridian/collections/us-cert-internal/", "de-analyst").await;
+    assert_eq!(granted.status, StatusCode::OK);
+    assert_eq!(granted.json()["can_read"], json!(true));
+    let objects = f.get("/meridian/collections/us-cert-internal/objects/", "de-analyst").await;
+    assert_eq!(objects.status, StatusCode::OK);
+    admin.revoke_grant(&internal.id, grantee).expect("revoke the grant");
+    for suffix in ["", "objects/"] {
+        let path = format!("/meridian/collections/us-cert-internal/{suffix}");
+        assert_eq!(f.get(&path, "de-analyst").await.status, StatusCode::NOT_FOUND, "{suffix}");
+    }
+    // A revoked token stops working at the next request.
+    let reader = admin
+        .tokens(analyst.id)
+        .expect("tokens")
+        .into_iter()
+        .find(|t| t.label == "read only")
+        .expect("the read-only token");
+    admin.revoke_token(reader.id).expect("revoke the token");
+    assert_eq!(f.get("/meridian/collections/", "de-reader").await.status, StatusCode::UNAUTHORIZED);
+    assert_eq!(f.get("/meridian/collections/", "de-analyst").await.status, StatusCode::OK);
+    // A user and a token added elsewhere work at once.
+    let late = admin.add_user("late-analyst", analyst.org, false).expect("user");
+    let token = "mrd_late-analyst-token-0123456789abcdef";
+    admin
+        .add_token(late, &service::auth::token_hash(token), "late", store::TokenScope::Read)
+        .expect("token");
+    let request = Request::builder()
+        .uri("/meridian/collections/")
+        .header("accept", TAXII)
+        .header("authorization", format!("Bearer {token}"))
+        .body(Body::empty())
+        .expect("request builds");
+    let response = f.app.clone().oneshot(request).await.expect("router answers");
+    assert_eq!(response.status(), StatusCode::OK);
+}
