@@ -2,13 +2,12 @@
 //! `synchronous=FULL`), a small pool of reader connections, and versioned migrations.
 
 use std::collections::HashMap;
-use std::sync::Mutex;
 use std::sync::atomic::{AtomicI64, AtomicUsize, Ordering};
+use std::sync::{Arc, Condvar, Mutex, MutexGuard};
 use std::time::{SystemTime, UNIX_EPOCH};
 
 use rusqlite::{
-    Connection, OpenFlags, OptionalExtension, Transaction, TransactionBehavior, params,
-    params_from_iter,
+    Connection, OpenFlags, OptionalExtension, TransactionBehavior, params, params_from_iter,
 };
 use serde_json::Value;
 use sha2::{Digest, Sha256};
@@ -177,6 +176,9 @@ pub struct SqliteStore {
     restart_at: AtomicI64,
     /// `WAL_RESTART_FRAMES`, smaller in tests.
     wal_restart_frames: i64,
+    /// Ingests waiting for the writer (an ingest that sees others coming leaves its
+    /// transaction open for them).
+    ingest_waiters: AtomicUsize,
     readers: Vec<Mutex<Connection>>,
     next_reader: AtomicUsize,
 }
@@ -185,7 +187,51 @@ struct Writer {
     conn: Connection,
     /// The last `seq` handed out per collection, so `date_added` strictly increases.
     last_seq: HashMap<String, i64>,
+    /// The ingest transaction left open for concurrent ingests to join (group commit).
+    group: Option<Group>,
 }
+
+/// Concurrent ingests sharing one transaction (see `ingest_with_status`).
+#[derive(Default)]
+struct Group {
+    /// Ingests that did their work in the transaction and wait for its commit.
+    waiting: Vec<Arc<Member>>,
+    /// Ingests in the transaction so far.
+    batches: usize,
+    /// Objects in the transaction so far.
+    objects: usize,
+    /// The `seq` high-water marks to keep once the transaction commits.
+    last_seq: HashMap<String, i64>,
+}
+
+/// An ingest waiting for its group's commit.
+#[derive(Default)]
+struct Member {
+    outcome: Mutex<Option<Result<(), String>>>,
+    done: Condvar,
+}
+
+impl Member {
+    fn finish(&self, outcome: Result<(), String>) {
+        *self.outcome.lock().unwrap_or_else(std::sync::PoisonError::into_inner) = Some(outcome);
+        self.done.notify_all();
+    }
+
+    fn wait(&self) -> Result<(), String> {
+        let mut outcome = self.outcome.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+        loop {
+            if let Some(outcome) = outcome.take() {
+                return outcome;
+            }
+            outcome = self.done.wait(outcome).unwrap_or_else(std::sync::PoisonError::into_inner);
+        }
+    }
+}
+
+/// A group commit closes when no other ingest waits to join, or at this many ingests…
+const GROUP_MAX_BATCHES: usize = 16;
+/// …or this many objects.
+const GROUP_MAX_OBJECTS: usize = 16_000;
 
 impl std::fmt::Debug for SqliteStore {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
@@ -226,11 +272,12 @@ impl SqliteStore {
             readers.push(Mutex::new(reader));
         }
         Ok(Self {
-            writer: Mutex::new(Writer { conn, last_seq: HashMap::new() }),
+            writer: Mutex::new(Writer { conn, last_seq: HashMap::new(), group: None }),
             checkpointer: Mutex::new(checkpointer),
             wal_frames: AtomicI64::new(0),
             restart_at: AtomicI64::new(WAL_RESTART_FRAMES),
             wal_restart_frames: WAL_RESTART_FRAMES,
+            ingest_waiters: AtomicUsize::new(0),
             readers,
             next_reader: AtomicUsize::new(0),
         })
@@ -238,17 +285,39 @@ impl SqliteStore {
 
     fn write<R>(&self, f: impl FnOnce(&mut Writer) -> Result<R, Error>) -> Result<R, Error> {
         let result = {
-            // A poisoned lock means a panic mid-write; SQLite rolled the transaction back, so
-            // the connection itself is still consistent.
-            let mut guard = self.writer.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
-            let frames = self.wal_frames.load(Ordering::Relaxed);
-            if frames >= self.restart_at.load(Ordering::Relaxed) {
-                self.restart_log(frames);
+            let mut guard = self.lock_writer();
+            // Ingests waiting in an open group commit first; their outcome is theirs.
+            if let Err(e) = close_group(&mut guard, true) {
+                tracing::warn!(error = %e, "A group of ingests failed to commit.");
             }
+            self.restart_log_if_due();
             f(&mut guard)
         };
         self.checkpoint();
         result
+    }
+
+    /// The writer. A poisoned lock means a panic mid-write: a transaction it left open is
+    /// rolled back (and the ingests waiting in it are told), so the connection is consistent.
+    fn lock_writer(&self) -> MutexGuard<'_, Writer> {
+        match self.writer.lock() {
+            Ok(guard) => guard,
+            Err(poisoned) => {
+                let mut guard = poisoned.into_inner();
+                self.writer.clear_poison();
+                if let Err(e) = close_group(&mut guard, false) {
+                    tracing::warn!(error = %e, "Rolling back after a panic failed.");
+                }
+                guard
+            }
+        }
+    }
+
+    fn restart_log_if_due(&self) {
+        let frames = self.wal_frames.load(Ordering::Relaxed);
+        if frames >= self.restart_at.load(Ordering::Relaxed) {
+            self.restart_log(frames);
+        }
     }
 
     /// Restarts the log (called with the write lock held; see the type's docs).
@@ -323,6 +392,87 @@ fn migrate(conn: &Connection) -> Result<(), Error> {
     Ok(())
 }
 
+/// Ends the open group transaction, if any: commits it (the durability point: with
+/// synchronous=FULL, COMMIT returns after fsync) or rolls it back, and tells the ingests
+/// waiting in it. A failed commit is rolled back and fails every ingest in the group.
+fn close_group(w: &mut Writer, commit: bool) -> Result<(), Error> {
+    let Some(group) = w.group.take() else { return Ok(()) };
+    let result = if commit {
+        w.conn.execute_batch("COMMIT").inspect_err(|_| {
+            // Whatever SQLite left of the transaction goes.
+            let _ = w.conn.execute_batch("ROLLBACK");
+        })
+    } else {
+        w.conn.execute_batch("ROLLBACK")
+    };
+    let shared = match (&result, commit) {
+        (Ok(()), true) => {
+            for (collection, last) in group.last_seq {
+                w.last_seq.insert(collection, last);
+            }
+            Ok(())
+        }
+        (Ok(()), false) => Err("another ingest in the same transaction failed".to_owned()),
+        (Err(e), _) => Err(format!("the shared transaction failed: {e}")),
+    };
+    for member in &group.waiting {
+        member.finish(shared.clone());
+    }
+    Ok(result?)
+}
+
+/// One ingest's statements inside the open transaction: every object, the directory version
+/// when marking definitions entered the collection, and the status. Returns the outcomes and
+/// the collection's last `seq`.
+fn ingest_batch(
+    conn: &Connection,
+    committed_seq: &HashMap<String, i64>,
+    collection: &str,
+    prepared: &[Prepared<'_>],
+    provenance: &Provenance,
+    status: Option<&StatusRecord<'_>>,
+) -> Result<(Vec<IngestOutcome>, i64), Error> {
+    let received = now_micros();
+    let stored: i64 = conn
+        .prepare_cached(
+            "SELECT COALESCE(MAX(seq), 0) FROM collection_objects WHERE collection_id = ?1",
+        )?
+        .query_row([collection], |r| r.get(0))?;
+    // The highest `seq` this process handed out may be above the stored one after a removal;
+    // never go back below it.
+    let mut last = stored.max(committed_seq.get(collection).copied().unwrap_or(0));
+    let mut outcomes = Vec::with_capacity(prepared.len());
+    let mut markings_added = false;
+    {
+        let mut statements = IngestStatements::new(conn)?;
+        for item in prepared {
+            let outcome = ingest_one(
+                conn,
+                &mut statements,
+                collection,
+                item,
+                provenance,
+                received,
+                &mut last,
+            )?;
+            markings_added |= item.object_type == MARKING_DEFINITION
+                && !matches!(outcome, IngestOutcome::Refused(_));
+            outcomes.push(outcome);
+        }
+    }
+    if markings_added {
+        bump_directory_version(conn)?;
+    }
+    if let Some(status) = status {
+        let json = (status.json)(&outcomes)?;
+        conn.prepare_cached(
+            "INSERT OR REPLACE INTO statuses (id, user_id, json) VALUES (?1, ?2, ?3)",
+        )?
+        .execute(params![status.id, status.user, json])?;
+    }
+    Ok((outcomes, last))
+}
+
 /// Runs a checkpoint (`PASSIVE` or `RESTART`); returns whether it was blocked and the frames
 /// in the WAL.
 fn wal_checkpoint(conn: &Connection, mode: &str) -> rusqlite::Result<(bool, i64)> {
@@ -380,7 +530,7 @@ fn token_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<Token> {
 const MARKING_DEFINITION: &str = "marking-definition";
 
 /// Tells caches of the directory (see migration 3) that it changed.
-fn bump_directory_version(tx: &Transaction<'_>) -> Result<(), Error> {
+fn bump_directory_version(tx: &Connection) -> Result<(), Error> {
     tx.prepare_cached("UPDATE directory_version SET version = version + 1")?.execute([])?;
     Ok(())
 }
@@ -654,6 +804,13 @@ impl Store for SqliteStore {
         })
     }
 
+    /// Group commit: an ingest runs its statements inside the writer's open transaction (or
+    /// begins one). When other ingests are waiting for the writer, it leaves the transaction
+    /// open for them and waits; the last ingest of the group commits and tells the others.
+    /// Every ingest returns only after the commit that holds its objects and status is durable,
+    /// and each batch is still all-or-nothing: when any statement or the commit fails, the
+    /// whole transaction rolls back and every ingest in it fails (nothing is acknowledged).
+    /// Concurrent POSTs share one fsync instead of paying one each.
     fn ingest_with_status(
         &self,
         collection: &str,
@@ -662,54 +819,57 @@ impl Store for SqliteStore {
         status: Option<&StatusRecord<'_>>,
     ) -> Result<Vec<IngestOutcome>, Error> {
         let prepared = objects.iter().map(Prepared::new).collect::<Result<Vec<_>, _>>()?;
-        self.write(|w| {
-            // IMMEDIATE: the write lock is held from the start, so the last `seq` read below is
-            // the last one any process committed, and `date_added` keeps increasing even when
-            // another process (an import from the command line) writes to the same collection.
-            let tx = w.conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
-            let received = now_micros();
-            let stored: i64 = tx
-                .prepare_cached(
-                    "SELECT COALESCE(MAX(seq), 0) FROM collection_objects WHERE collection_id = ?1",
-                )?
-                .query_row([collection], |r| r.get(0))?;
-            // The highest `seq` this process handed out may be above the stored one after a
-            // removal; never go back below it.
-            let mut last = stored.max(w.last_seq.get(collection).copied().unwrap_or(0));
-            let mut outcomes = Vec::with_capacity(prepared.len());
-            let mut markings_added = false;
-            {
-                let mut statements = IngestStatements::new(&tx)?;
-                for item in &prepared {
-                    let outcome = ingest_one(
-                        &tx,
-                        &mut statements,
-                        collection,
-                        item,
-                        provenance,
-                        received,
-                        &mut last,
-                    )?;
-                    markings_added |= item.object_type == MARKING_DEFINITION
-                        && !matches!(outcome, IngestOutcome::Refused(_));
-                    outcomes.push(outcome);
+        self.ingest_waiters.fetch_add(1, Ordering::SeqCst);
+        let mut w = self.lock_writer();
+        self.ingest_waiters.fetch_sub(1, Ordering::SeqCst);
+        if w.group.is_none() {
+            self.restart_log_if_due();
+            // IMMEDIATE: the write lock is held from the start, so the last `seq` read in
+            // `ingest_batch` is the last one any process committed, and `date_added` keeps
+            // increasing even when another process (a CLI import) writes to the same collection.
+            w.conn.execute_batch("BEGIN IMMEDIATE")?;
+            w.group = Some(Group::default());
+        }
+        let work = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+            ingest_batch(&w.conn, &w.last_seq, collection, &prepared, provenance, status)
+        }));
+        let (outcomes, last) = match work {
+            Ok(Ok(done)) => done,
+            Ok(Err(e)) => {
+                // Statements may have half run: the whole shared transaction is void.
+                if let Err(rollback) = close_group(&mut w, false) {
+                    tracing::warn!(error = %rollback, "Rollback failed.");
                 }
+                return Err(e);
             }
-            if markings_added {
-                bump_directory_version(&tx)?;
+            Err(panic) => {
+                if let Err(rollback) = close_group(&mut w, false) {
+                    tracing::warn!(error = %rollback, "Rollback failed.");
+                }
+                drop(w);
+                std::panic::resume_unwind(panic);
             }
-            if let Some(status) = status {
-                let json = (status.json)(&outcomes)?;
-                tx.prepare_cached(
-                    "INSERT OR REPLACE INTO statuses (id, user_id, json) VALUES (?1, ?2, ?3)",
-                )?
-                .execute(params![status.id, status.user, json])?;
-            }
-            // The commit is the durability point: with synchronous=FULL it returns after fsync.
-            tx.commit()?;
-            w.last_seq.insert(collection.to_owned(), last);
-            Ok(outcomes)
-        })
+        };
+        let group = w.group.get_or_insert_with(Group::default);
+        group.batches += 1;
+        group.objects += prepared.len();
+        group.last_seq.insert(collection.to_owned(), last);
+        if self.ingest_waiters.load(Ordering::SeqCst) > 0
+            && group.batches < GROUP_MAX_BATCHES
+            && group.objects < GROUP_MAX_OBJECTS
+        {
+            let me = Arc::new(Member::default());
+            group.waiting.push(Arc::clone(&me));
+            drop(w);
+            return match me.wait() {
+                Ok(()) => Ok(outcomes),
+                Err(e) => Err(Error::Internal(e.into())),
+            };
+        }
+        let committed = close_group(&mut w, true);
+        drop(w);
+        self.checkpoint();
+        committed.map(|()| outcomes)
     }
 
     fn query(&self, collection: &str, query: &Query) -> Result<Page, Error> {
@@ -978,7 +1138,7 @@ fn where_clause(collection: &str, query: &Query) -> (String, Vec<Arg>) {
 
 /// The smallest and largest `version_key` of an object's entries in a collection.
 fn version_bounds(
-    tx: &Transaction<'_>,
+    tx: &Connection,
     collection: &str,
     object_id: &str,
 ) -> Result<(Option<String>, Option<String>), Error> {
@@ -997,7 +1157,7 @@ fn version_bounds(
 /// `INDEXED BY` pins the plan: without statistics SQLite 3.50 answers such an UPDATE by scanning
 /// the collection's primary key range (every entry of the collection), which made each ingested
 /// object cost O(collection size).
-fn refresh_flags(tx: &Transaction<'_>, collection: &str, object_id: &str) -> Result<(), Error> {
+fn refresh_flags(tx: &Connection, collection: &str, object_id: &str) -> Result<(), Error> {
     let (first, last) = version_bounds(tx, collection, object_id)?;
     tx.prepare_cached(
         "UPDATE collection_objects INDEXED BY collection_members
@@ -1058,7 +1218,7 @@ struct IngestStatements<'t> {
 }
 
 impl<'t> IngestStatements<'t> {
-    fn new(tx: &'t Transaction<'_>) -> Result<Self, Error> {
+    fn new(tx: &'t Connection) -> Result<Self, Error> {
         Ok(Self {
             existing: tx.prepare_cached(
                 "SELECT rowid, version_key, hash, creator, revoked, source_org, created FROM objects WHERE id = ?1 ORDER BY version_key",
@@ -1078,7 +1238,7 @@ impl<'t> IngestStatements<'t> {
 
 /// Ingests one object inside the batch's transaction.
 fn ingest_one(
-    tx: &Transaction<'_>,
+    tx: &Connection,
     statements: &mut IngestStatements<'_>,
     collection: &str,
     item: &Prepared<'_>,
@@ -1680,6 +1840,92 @@ mod tests {
         let all = Query { limit: 10_000, ..all() };
         let expected = usize::try_from(n + 1).unwrap_or(0) * 100;
         assert_eq!(store.query("c1", &all).unwrap_or_else(|e| panic!("{e}")).items.len(), expected);
+        assert_eq!(store.integrity_check().unwrap_or_else(|e| panic!("{e}")), "ok");
+    }
+
+    /// Runs two ingests so that the second joins the first one's transaction: the first one's
+    /// status is written only once the second waits for the writer. Returns both results.
+    fn grouped(
+        store: &SqliteStore,
+        second_status: &(dyn Fn(&[IngestOutcome]) -> Result<String, Error> + Sync),
+    ) -> (Result<Vec<IngestOutcome>, Error>, Result<Vec<IngestOutcome>, Error>) {
+        let (first, second) = (batch(1), batch(2));
+        let (entered, inside) = std::sync::mpsc::channel();
+        let wait_for_second = |_: &[IngestOutcome]| {
+            let _ = entered.send(());
+            while store.ingest_waiters.load(Ordering::SeqCst) == 0 {
+                std::thread::sleep(std::time::Duration::from_millis(1));
+            }
+            Ok("first".to_owned())
+        };
+        std::thread::scope(|scope| {
+            let one = scope.spawn(|| {
+                let items: Vec<Ingest<'_>> =
+                    first.iter().map(|(raw, object)| Ingest { raw, object }).collect();
+                let status = StatusRecord { id: "s1", user: 1, json: &wait_for_second };
+                store.ingest_with_status("c1", &items, &prov(1), Some(&status))
+            });
+            inside.recv().unwrap_or_else(|e| panic!("{e}"));
+            let two = scope.spawn(|| {
+                let items: Vec<Ingest<'_>> =
+                    second.iter().map(|(raw, object)| Ingest { raw, object }).collect();
+                let status = StatusRecord { id: "s2", user: 1, json: second_status };
+                store.ingest_with_status("c1", &items, &prov(1), Some(&status))
+            });
+            let two = two.join().unwrap_or_else(|_| panic!("the second ingest panicked"));
+            let one = one.join().unwrap_or_else(|_| panic!("the first ingest panicked"));
+            (one, two)
+        })
+    }
+
+    #[test]
+    fn concurrent_ingests_share_a_commit_and_its_fate() {
+        let (_dir, store) = open();
+        // Both succeed: both batches and both statuses are stored, entries in order.
+        let (one, two) = grouped(&store, &|_: &[IngestOutcome]| Ok("second".to_owned()));
+        assert_eq!(one.unwrap_or_else(|e| panic!("{e}")).len(), 100);
+        assert_eq!(two.unwrap_or_else(|e| panic!("{e}")).len(), 100);
+        assert_eq!(store.status("s1", 1).unwrap_or_else(|e| panic!("{e}")), Some("first".into()));
+        assert_eq!(store.status("s2", 1).unwrap_or_else(|e| panic!("{e}")), Some("second".into()));
+        let all = Query { limit: 1000, ..all() };
+        let items = store.query("c1", &all).unwrap_or_else(|e| panic!("{e}")).items;
+        assert_eq!(items.len(), 200);
+        assert!(items.windows(2).all(|w| w[0].date_added_micros < w[1].date_added_micros));
+        assert!(items[..100].iter().all(|i| i.id.starts_with("indicator--00000001")));
+
+        // The second one fails inside the shared transaction: neither is stored, both fail.
+        let (_dir, store) = open();
+        let (one, two) = grouped(&store, &|_: &[IngestOutcome]| Err(Error::Invalid("no".into())));
+        assert!(two.is_err());
+        assert!(one.is_err(), "the first ingest must not be acknowledged");
+        assert!(store.query("c1", &all).unwrap_or_else(|e| panic!("{e}")).items.is_empty());
+        assert_eq!(store.status("s1", 1).unwrap_or_else(|e| panic!("{e}")), None);
+        // The writer is usable again.
+        ingest(&store, &batch(3), 1);
+        assert_eq!(store.query("c1", &all).unwrap_or_else(|e| panic!("{e}")).items.len(), 100);
+    }
+
+    #[test]
+    fn many_concurrent_ingests_keep_every_object_once_in_order() {
+        let (_dir, store) = open();
+        std::thread::scope(|scope| {
+            for t in 0..8u32 {
+                let store = &store;
+                scope.spawn(move || {
+                    for k in 0..5 {
+                        let items = batch(t * 100 + k);
+                        let outcomes = ingest(store, &items, 1);
+                        assert!(outcomes.iter().all(|o| *o == IngestOutcome::Added));
+                    }
+                });
+            }
+        });
+        let all = Query { limit: 10_000, ..all() };
+        let items = store.query("c1", &all).unwrap_or_else(|e| panic!("{e}")).items;
+        assert_eq!(items.len(), 4000);
+        assert!(items.windows(2).all(|w| w[0].date_added_micros < w[1].date_added_micros));
+        let ids: std::collections::BTreeSet<&str> = items.iter().map(|i| i.id.as_str()).collect();
+        assert_eq!(ids.len(), 4000);
         assert_eq!(store.integrity_check().unwrap_or_else(|e| panic!("{e}")), "ok");
     }
 }
