@@ -363,10 +363,16 @@ pub trait Store: Send + Sync {
 /// A version key that sorts by instant: `YYYY-MM-DDTHH:MM:SS.nnnnnnnnnZ` (nanoseconds).
 pub fn version_key(t: &Timestamp) -> String {
     let (secs, nanos) = t.unix();
-    let base = Timestamp::from_unix_millis(secs, 0);
-    // `from_unix_millis` writes `.000Z`; replace the fraction with nanoseconds.
-    let text = base.as_str();
-    format!("{}.{nanos:09}Z", &text[..19])
+    let text = t.as_str();
+    // A parsed timestamp starts with its date and time as written; only a leap second (`:60`)
+    // is written differently from the instant it stands for.
+    let date_time = if text.get(17..19).is_some_and(|s| s != "60") {
+        std::borrow::Cow::Borrowed(&text[..19])
+    } else {
+        let base = Timestamp::from_unix_millis(secs, 0);
+        std::borrow::Cow::Owned(base.as_str()[..19].to_owned())
+    };
+    format!("{date_time}.{nanos:09}Z")
 }
 
 /// Microseconds since the epoch of a timestamp.
@@ -381,4 +387,21 @@ pub fn micros_to_timestamp(micros: i64) -> String {
     let frac = micros.rem_euclid(1_000_000);
     let base = Timestamp::from_unix_millis(secs, 0);
     format!("{}.{frac:06}Z", &base.as_str()[..19])
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn version_keys_are_nanosecond_timestamps_ordered_by_instant() {
+        let key = |s: &str| version_key(&s.parse().unwrap_or_else(|e| panic!("{e}")));
+        assert_eq!(key("2024-01-02T03:04:05Z"), "2024-01-02T03:04:05.000000000Z");
+        assert_eq!(key("2024-01-02T03:04:05.5Z"), "2024-01-02T03:04:05.500000000Z");
+        assert_eq!(key("2024-01-02T03:04:05.123456789Z"), "2024-01-02T03:04:05.123456789Z");
+        assert_eq!(key("2024-01-02T03:04:05.000000001Z"), "2024-01-02T03:04:05.000000001Z");
+        // A leap second is the first second of the next minute.
+        assert_eq!(key("2016-12-31T23:59:60Z"), "2017-01-01T00:00:00.000000000Z");
+        assert_eq!(key("1969-12-31T23:59:59.999Z"), "1969-12-31T23:59:59.999000000Z");
+    }
 }
