@@ -21,6 +21,7 @@ use rusqlite::{Connection, TransactionBehavior, params};
 use sha2::{Digest, Sha256};
 
 use crate::Error;
+use crate::wal::{BUSY_TIMEOUT, Checkpointer};
 
 /// One disclosure to record.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -68,6 +69,8 @@ pub struct LedgerFilter {
 /// The ledger.
 pub struct Ledger {
     pub(crate) conn: Mutex<Connection>,
+    /// Checkpoints outside appends (see `wal.rs`).
+    checkpointer: Checkpointer,
 }
 
 impl std::fmt::Debug for Ledger {
@@ -89,10 +92,12 @@ impl Ledger {
     /// When the file cannot be opened or created.
     pub fn open(data_dir: &Path) -> Result<Self, Error> {
         std::fs::create_dir_all(data_dir).map_err(|e| Error::Internal(Box::new(e)))?;
-        let conn = Connection::open(data_dir.join("ledger.db"))?;
+        let path = data_dir.join("ledger.db");
+        let conn = Connection::open(&path)?;
         conn.pragma_update(None, "journal_mode", "WAL")?;
         conn.pragma_update(None, "synchronous", "NORMAL")?;
-        conn.busy_timeout(std::time::Duration::from_secs(30))?;
+        conn.pragma_update(None, "wal_autocheckpoint", 0)?;
+        conn.busy_timeout(BUSY_TIMEOUT)?;
         conn.execute_batch(
             "CREATE TABLE IF NOT EXISTS ledger (
                 seq INTEGER PRIMARY KEY,
@@ -127,7 +132,8 @@ impl Ledger {
             DROP INDEX IF EXISTS ledger_object;",
         )?;
         conn.execute_batch(crate::stewardship::SCHEMA)?;
-        Ok(Self { conn: Mutex::new(conn) })
+        let checkpointer = Checkpointer::open(&path, "NORMAL")?;
+        Ok(Self { conn: Mutex::new(conn), checkpointer })
     }
 
     /// Indexes up to `max` entries not yet in `ledger_objects`, in one transaction; returns
@@ -176,7 +182,20 @@ impl Ledger {
         if disclosures.peek().is_none() {
             return Ok(());
         }
-        let mut conn = self.conn.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+        let result = {
+            let mut conn = self.conn.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+            self.checkpointer.before_write();
+            Self::append_locked(&mut conn, disclosures, at_micros)
+        };
+        self.checkpointer.after_write();
+        result
+    }
+
+    fn append_locked(
+        conn: &mut Connection,
+        mut disclosures: impl Iterator<Item = Disclosure>,
+        at_micros: i64,
+    ) -> Result<(), Error> {
         // IMMEDIATE: another process (an export from the command line) may append too; the
         // write lock is taken before the chain's last entry is read.
         let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
@@ -190,17 +209,41 @@ impl Ledger {
                     Err(e)
                 }
             })?;
-        {
-            let mut insert = tx.prepare_cached(
-                "INSERT INTO ledger (seq, at, recipient, org, object_id, version, channel, rule, transform, hash)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
-            )?;
-            for d in disclosures {
+        // Several rows per INSERT: one statement step per row cost more than the rows. The
+        // disclosures are taken from the iterator a chunk at a time.
+        let (many, one) = (insert_sql(ROWS_PER_INSERT), insert_sql(1));
+        let mut chunk: Vec<(i64, Disclosure, [u8; 32])> = Vec::with_capacity(ROWS_PER_INSERT);
+        loop {
+            chunk.clear();
+            for d in disclosures.by_ref().take(ROWS_PER_INSERT) {
                 seq += 1;
                 let hash = chain(&prev, seq, at_micros, &d);
-                insert.execute(params![
-                    seq,
-                    at_micros,
+                prev = hash.to_vec();
+                chunk.push((seq, d, hash));
+            }
+            if chunk.len() < ROWS_PER_INSERT {
+                for (seq, d, hash) in &chunk {
+                    tx.prepare_cached(&one)?.execute(params![
+                        seq,
+                        at_micros,
+                        d.recipient,
+                        d.org,
+                        d.object_id,
+                        d.version,
+                        d.channel,
+                        d.rule,
+                        d.transform,
+                        &hash[..]
+                    ])?;
+                }
+                break;
+            }
+            let mut insert = tx.prepare_cached(&many)?;
+            let mut values: Vec<&dyn rusqlite::ToSql> = Vec::with_capacity(chunk.len() * 10);
+            for (seq, d, hash) in &chunk {
+                values.extend_from_slice(&[
+                    seq as &dyn rusqlite::ToSql,
+                    &at_micros,
                     &d.recipient,
                     &d.org,
                     &d.object_id,
@@ -208,10 +251,10 @@ impl Ledger {
                     &d.channel,
                     &d.rule,
                     &d.transform,
-                    &hash[..]
-                ])?;
-                prev = hash.to_vec();
+                    hash,
+                ]);
             }
+            insert.execute(values.as_slice())?;
         }
         let indexed: i64 = tx
             .prepare_cached("SELECT value FROM ledger_meta WHERE key = 'indexed_through'")?
@@ -220,7 +263,7 @@ impl Ledger {
         // The disclosures are recorded; indexing them by object is bookkeeping that a query by
         // object finishes anyway, so a failure here is logged, not returned.
         if seq - indexed >= INDEX_BATCH
-            && let Err(e) = Self::index_objects(&mut conn, 4 * INDEX_BATCH)
+            && let Err(e) = Self::index_objects(conn, 4 * INDEX_BATCH)
         {
             tracing::warn!(error = %e, "Could not index ledger entries by object; a query by object will.");
         }
@@ -321,6 +364,18 @@ impl Ledger {
         }
         Ok(count)
     }
+}
+
+/// Rows per multi-row INSERT in `append`.
+const ROWS_PER_INSERT: usize = 32;
+
+/// `INSERT INTO ledger … VALUES (…), (…)` for `rows` rows.
+fn insert_sql(rows: usize) -> String {
+    let row = "(?, ?, ?, ?, ?, ?, ?, ?, ?, ?)";
+    format!(
+        "INSERT INTO ledger (seq, at, recipient, org, object_id, version, channel, rule, transform, hash) VALUES {}",
+        vec![row; rows].join(", ")
+    )
 }
 
 fn chain(prev: &[u8], seq: i64, at: i64, d: &Disclosure) -> [u8; 32] {

@@ -24,6 +24,8 @@ mod model;
 mod sqlite;
 #[cfg(feature = "sqlite")]
 mod stewardship;
+#[cfg(feature = "sqlite")]
+mod wal;
 
 pub use error::Error;
 #[cfg(feature = "sqlite")]

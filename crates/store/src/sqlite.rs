@@ -2,7 +2,7 @@
 //! `synchronous=FULL`), a small pool of reader connections, and versioned migrations.
 
 use std::collections::HashMap;
-use std::sync::atomic::{AtomicI64, AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Condvar, Mutex, MutexGuard};
 use std::time::{SystemTime, UNIX_EPOCH};
 
@@ -17,6 +17,7 @@ use crate::model::{
     Query, StatusRecord, Store, StoredVersion, Token, TokenScope, User, UserId, VersionSelect,
     version_key,
 };
+use crate::wal::{BUSY_TIMEOUT, Checkpointer};
 use crate::{Error, micros_to_timestamp};
 
 /// Schema migrations, applied in order; `PRAGMA user_version` records how many ran.
@@ -145,37 +146,10 @@ CREATE TRIGGER grants_removed AFTER DELETE ON grants BEGIN UPDATE directory_vers
 const WRITER_CACHE_KIB: i64 = 128 * 1024;
 /// Page cache of each reader connection, in KiB.
 const READER_CACHE_KIB: i64 = 32 * 1024;
-/// How long a connection waits for another process's lock before failing.
-const BUSY_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(30);
-/// WAL frames beyond which the next write first restarts the log (`RESTART` checkpoint, see
-/// [`SqliteStore`]); after a restart that readers prevented, the next attempt waits for as many
-/// frames more.
-const WAL_RESTART_FRAMES: i64 = 16 * 1024;
-/// How long a `RESTART` checkpoint (which runs under the write lock) waits for readers.
-const WAL_RESTART_WAIT: std::time::Duration = std::time::Duration::from_millis(50);
-
-/// The SQLite store.
-///
-/// Checkpoints (copying the WAL into the database file) do not run inside commits: SQLite's
-/// automatic checkpoint runs in the committing connection while it holds the write lock, and
-/// took about a sixth of ingest's time there. After each write, the thread that wrote — with
-/// the writer free again — runs a `PASSIVE` checkpoint on a connection of its own, unless
-/// another thread is already checkpointing. These keep up with the writes, but the log starts
-/// over only when a write begins while nothing is left to copy and no reader is in the log,
-/// which continuous writes and reads seldom leave room for; so once the log holds
-/// `WAL_RESTART_FRAMES`, the next write first runs a `RESTART` checkpoint under the write lock
-/// (little is left to copy by then; it waits for current readers, briefly: a long reader makes
-/// it give up and try again later). Durability is the WAL's (`synchronous=FULL` commits) and
-/// does not depend on checkpoints.
+/// The SQLite store. Checkpoints run outside commits (see `wal.rs`).
 pub struct SqliteStore {
     writer: Mutex<Writer>,
-    checkpointer: Mutex<Connection>,
-    /// Frames in the WAL at the last checkpoint.
-    wal_frames: AtomicI64,
-    /// Frames at which the next write restarts the log.
-    restart_at: AtomicI64,
-    /// `WAL_RESTART_FRAMES`, smaller in tests.
-    wal_restart_frames: i64,
+    checkpointer: Checkpointer,
     /// Ingests waiting for the writer (an ingest that sees others coming leaves its
     /// transaction open for them).
     ingest_waiters: AtomicUsize,
@@ -255,10 +229,7 @@ impl SqliteStore {
         conn.pragma_update(None, "wal_autocheckpoint", 0)?;
         conn.busy_timeout(BUSY_TIMEOUT)?;
         migrate(&conn)?;
-        let checkpointer = Connection::open(&path)?;
-        checkpointer.pragma_update(None, "synchronous", "FULL")?;
-        checkpointer.pragma_update(None, "wal_autocheckpoint", 0)?;
-        checkpointer.busy_timeout(BUSY_TIMEOUT)?;
+        let checkpointer = Checkpointer::open(&path, "FULL")?;
         let mut readers = Vec::new();
         for _ in 0..options.readers.max(1) {
             let reader = Connection::open_with_flags(
@@ -273,10 +244,7 @@ impl SqliteStore {
         }
         Ok(Self {
             writer: Mutex::new(Writer { conn, last_seq: HashMap::new(), group: None }),
-            checkpointer: Mutex::new(checkpointer),
-            wal_frames: AtomicI64::new(0),
-            restart_at: AtomicI64::new(WAL_RESTART_FRAMES),
-            wal_restart_frames: WAL_RESTART_FRAMES,
+            checkpointer,
             ingest_waiters: AtomicUsize::new(0),
             readers,
             next_reader: AtomicUsize::new(0),
@@ -290,10 +258,10 @@ impl SqliteStore {
             if let Err(e) = close_group(&mut guard, true) {
                 tracing::warn!(error = %e, "A group of ingests failed to commit.");
             }
-            self.restart_log_if_due();
+            self.checkpointer.before_write();
             f(&mut guard)
         };
-        self.checkpoint();
+        self.checkpointer.after_write();
         result
     }
 
@@ -310,57 +278,6 @@ impl SqliteStore {
                 }
                 guard
             }
-        }
-    }
-
-    fn restart_log_if_due(&self) {
-        let frames = self.wal_frames.load(Ordering::Relaxed);
-        if frames >= self.restart_at.load(Ordering::Relaxed) {
-            self.restart_log(frames);
-        }
-    }
-
-    /// Restarts the log (called with the write lock held; see the type's docs).
-    fn restart_log(&self, frames: i64) {
-        // Lock order: writer, then checkpointer (`checkpoint` takes only the latter).
-        let checkpointer =
-            self.checkpointer.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
-        let restarted = checkpointer
-            .busy_timeout(WAL_RESTART_WAIT)
-            .and_then(|()| wal_checkpoint(&checkpointer, "RESTART"))
-            .and_then(|(busy, _)| checkpointer.busy_timeout(BUSY_TIMEOUT).map(|()| !busy));
-        match restarted {
-            // The log starts over with this write.
-            Ok(true) => {
-                self.wal_frames.store(0, Ordering::Relaxed);
-                self.restart_at.store(self.wal_restart_frames, Ordering::Relaxed);
-            }
-            // A reader (or another process's writer) held on: try again later.
-            Ok(false) => {
-                tracing::debug!(wal_frames = frames, "The WAL could not restart yet.");
-                self.restart_at.store(frames + self.wal_restart_frames, Ordering::Relaxed);
-            }
-            Err(e) => {
-                tracing::warn!(error = %e, "WAL checkpoint (restart) failed.");
-                self.restart_at.store(frames + self.wal_restart_frames, Ordering::Relaxed);
-            }
-        }
-    }
-
-    /// Copies committed WAL frames into the database file, outside the write lock (see the
-    /// type's docs). Failures are logged: the writes are durable in the WAL either way, and the
-    /// next checkpoint (or the next open) copies what this one did not.
-    fn checkpoint(&self) {
-        let conn = match self.checkpointer.try_lock() {
-            Ok(conn) => conn,
-            // A panic mid-checkpoint leaves the connection usable: SQLite checkpoints are atomic.
-            Err(std::sync::TryLockError::Poisoned(poisoned)) => poisoned.into_inner(),
-            // Another thread is checkpointing; it or the next one copies these frames too.
-            Err(std::sync::TryLockError::WouldBlock) => return,
-        };
-        match wal_checkpoint(&conn, "PASSIVE") {
-            Ok((_, frames)) => self.wal_frames.store(frames, Ordering::Relaxed),
-            Err(e) => tracing::warn!(error = %e, "WAL checkpoint failed."),
         }
     }
 
@@ -471,13 +388,6 @@ fn ingest_batch(
         .execute(params![status.id, status.user, json])?;
     }
     Ok((outcomes, last))
-}
-
-/// Runs a checkpoint (`PASSIVE` or `RESTART`); returns whether it was blocked and the frames
-/// in the WAL.
-fn wal_checkpoint(conn: &Connection, mode: &str) -> rusqlite::Result<(bool, i64)> {
-    conn.prepare_cached(&format!("PRAGMA wal_checkpoint({mode})"))?
-        .query_row([], |r| Ok((r.get(0)?, r.get(1)?)))
 }
 
 fn now_micros() -> i64 {
@@ -823,7 +733,7 @@ impl Store for SqliteStore {
         let mut w = self.lock_writer();
         self.ingest_waiters.fetch_sub(1, Ordering::SeqCst);
         if w.group.is_none() {
-            self.restart_log_if_due();
+            self.checkpointer.before_write();
             // IMMEDIATE: the write lock is held from the start, so the last `seq` read in
             // `ingest_batch` is the last one any process committed, and `date_added` keeps
             // increasing even when another process (a CLI import) writes to the same collection.
@@ -868,7 +778,7 @@ impl Store for SqliteStore {
         }
         let committed = close_group(&mut w, true);
         drop(w);
-        self.checkpoint();
+        self.checkpointer.after_write();
         committed.map(|()| outcomes)
     }
 
@@ -1798,8 +1708,7 @@ mod tests {
         let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
         let mut store =
             SqliteStore::open(&Options::new(dir.path())).unwrap_or_else(|e| panic!("{e}"));
-        store.wal_restart_frames = 64;
-        store.restart_at = AtomicI64::new(64);
+        store.checkpointer.set_restart_every(64);
         store.add_collection("c1", None, "One", None).unwrap_or_else(|e| panic!("{e}"));
         let size = |name: &str| {
             std::fs::metadata(dir.path().join(name))
@@ -1822,19 +1731,19 @@ mod tests {
         for n in 10..14 {
             ingest(&store, &batch(n), 1);
         }
-        let grown = store.wal_frames.load(Ordering::Relaxed);
+        let grown = store.checkpointer.frames();
         assert!(grown > 64, "{grown} frames");
         // Writes that tried to restart the log gave up instead of waiting for the reader, and
         // postponed the next attempt.
-        let postponed = store.restart_at.load(Ordering::Relaxed);
+        let postponed = store.checkpointer.restart_at();
         assert!(postponed > 64, "{postponed}");
         reader.execute_batch("COMMIT").unwrap_or_else(|e| panic!("{e}"));
         // When the attempt is due, the next write restarts the log first (the last checkpoint
         // could not copy everything, so the log would not start over by itself): afterwards it
         // holds only that write's frames.
-        store.restart_at.store(64, Ordering::Relaxed);
+        store.checkpointer.set_restart_every(64);
         ingest(&store, &batch(14), 1);
-        let after = store.wal_frames.load(Ordering::Relaxed);
+        let after = store.checkpointer.frames();
         assert!(after < 64, "{grown} frames, then {after}");
         let n = 14;
         let all = Query { limit: 10_000, ..all() };
