@@ -80,6 +80,8 @@ impl Federation {
                 allow_private INTEGER NOT NULL,
                 push_to TEXT
             );
+            -- Every TAXII read asks for the peer run by the caller's organisation.
+            CREATE INDEX IF NOT EXISTS peers_org ON peers(org, name);
             CREATE TABLE IF NOT EXISTS cursors (
                 peer TEXT NOT NULL,
                 direction TEXT NOT NULL,

@@ -132,7 +132,7 @@ impl Ledger {
             DROP INDEX IF EXISTS ledger_object;",
         )?;
         conn.execute_batch(crate::stewardship::SCHEMA)?;
-        let checkpointer = Checkpointer::open(&path, "NORMAL")?;
+        let checkpointer = Checkpointer::open(&path, "NORMAL", APPENDS_PER_CHECKPOINT)?;
         Ok(Self { conn: Mutex::new(conn), checkpointer })
     }
 
@@ -365,6 +365,10 @@ impl Ledger {
         Ok(count)
     }
 }
+
+/// Appends per WAL checkpoint (an append writes a few pages, mostly the same tail pages as the
+/// previous one).
+const APPENDS_PER_CHECKPOINT: u32 = 32;
 
 /// Rows per multi-row INSERT in `append`.
 const ROWS_PER_INSERT: usize = 32;

@@ -229,7 +229,7 @@ impl SqliteStore {
         conn.pragma_update(None, "wal_autocheckpoint", 0)?;
         conn.busy_timeout(BUSY_TIMEOUT)?;
         migrate(&conn)?;
-        let checkpointer = Checkpointer::open(&path, "FULL")?;
+        let checkpointer = Checkpointer::open(&path, "FULL", 1)?;
         let mut readers = Vec::new();
         for _ in 0..options.readers.max(1) {
             let reader = Connection::open_with_flags(
@@ -446,22 +446,13 @@ fn bump_directory_version(tx: &Connection) -> Result<(), Error> {
 }
 
 /// The canonical content hash of an object: SHA-256 of its JSON with sorted keys, so the same
-/// object sent with other whitespace or key order is recognised as the same. The JSON is
-/// written straight into the hash.
-fn content_hash(object: &stix::Object) -> Result<[u8; 32], Error> {
-    struct Hashing(Sha256);
-    impl std::io::Write for Hashing {
-        fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
-            self.0.update(buf);
-            Ok(buf.len())
-        }
-        fn flush(&mut self) -> std::io::Result<()> {
-            Ok(())
-        }
-    }
-    let mut hashing = Hashing(Sha256::new());
-    serde_json::to_writer(&mut hashing, object.as_map())?;
-    Ok(hashing.0.finalize().into())
+/// object sent with other whitespace or key order is recognised as the same. `buffer` is
+/// scratch space, reused across a batch (the serializer writes in many small pieces, which
+/// cost more fed to the hash one by one than buffered).
+fn content_hash(object: &stix::Object, buffer: &mut Vec<u8>) -> Result<[u8; 32], Error> {
+    buffer.clear();
+    serde_json::to_writer(&mut *buffer, object.as_map())?;
+    Ok(Sha256::digest(buffer.as_slice()).into())
 }
 
 impl Store for SqliteStore {
@@ -728,7 +719,11 @@ impl Store for SqliteStore {
         provenance: &Provenance,
         status: Option<&StatusRecord<'_>>,
     ) -> Result<Vec<IngestOutcome>, Error> {
-        let prepared = objects.iter().map(Prepared::new).collect::<Result<Vec<_>, _>>()?;
+        let mut buffer = Vec::with_capacity(4096);
+        let prepared = objects
+            .iter()
+            .map(|item| Prepared::new(item, &mut buffer))
+            .collect::<Result<Vec<_>, _>>()?;
         self.ingest_waiters.fetch_add(1, Ordering::SeqCst);
         let mut w = self.lock_writer();
         self.ingest_waiters.fetch_sub(1, Ordering::SeqCst);
@@ -1096,7 +1091,7 @@ struct Prepared<'a> {
 }
 
 impl<'a> Prepared<'a> {
-    fn new(item: &Ingest<'a>) -> Result<Self, Error> {
+    fn new(item: &Ingest<'a>, buffer: &mut Vec<u8>) -> Result<Self, Error> {
         let object = item.object;
         let text = |k: &str| object.get(k).and_then(Value::as_str);
         Ok(Self {
@@ -1115,7 +1110,7 @@ impl<'a> Prepared<'a> {
             spec_version: text("spec_version").unwrap_or("2.1"),
             revoked: object.is_revoked(),
             markings: object.get("object_marking_refs").map(Value::to_string),
-            hash: content_hash(object)?,
+            hash: content_hash(object, buffer)?,
         })
     }
 }

@@ -3,8 +3,10 @@
 //! SQLite's automatic checkpoint (copying the WAL into the database file) runs inside the
 //! committing transaction while it holds the write lock: in ingest it took about a sixth of the
 //! time under the lock. With automatic checkpoints off, the owner of a file calls
-//! [`Checkpointer::after_write`] once its write lock is released: it runs a `PASSIVE` checkpoint
-//! on a connection of its own, unless another thread is already checkpointing. These keep up
+//! [`Checkpointer::after_write`] once its write lock is released: every so many writes (each
+//! one for the object store's large ingests; fewer for the ledger's small appends, which touch
+//! the same few pages each time) it runs a `PASSIVE` checkpoint on a connection of its own,
+//! unless another thread is already checkpointing. These keep up
 //! with the writes, but the log starts over only when a write begins while nothing is left to
 //! copy and no reader is in the log, which continuous writes and reads seldom leave room for;
 //! so once the log holds `RESTART_FRAMES`, [`Checkpointer::before_write`] (called with the write
@@ -14,7 +16,7 @@
 
 use std::path::Path;
 use std::sync::Mutex;
-use std::sync::atomic::{AtomicI64, Ordering};
+use std::sync::atomic::{AtomicI64, AtomicU32, Ordering};
 use std::time::Duration;
 
 use rusqlite::Connection;
@@ -36,12 +38,21 @@ pub(crate) struct Checkpointer {
     restart_at: AtomicI64,
     /// `RESTART_FRAMES`, smaller in tests.
     restart_every: i64,
+    /// Writes since the last checkpoint.
+    writes: AtomicU32,
+    /// Writes per checkpoint.
+    writes_per_checkpoint: u32,
 }
 
 impl Checkpointer {
     /// A checkpointer for the WAL database at `path`, syncing as `synchronous` says (the
-    /// writer's setting). The writer's own connection must have `wal_autocheckpoint=0`.
-    pub(crate) fn open(path: &Path, synchronous: &str) -> rusqlite::Result<Self> {
+    /// writer's setting), checkpointing after every `writes_per_checkpoint` writes. The
+    /// writer's own connection must have `wal_autocheckpoint=0`.
+    pub(crate) fn open(
+        path: &Path,
+        synchronous: &str,
+        writes_per_checkpoint: u32,
+    ) -> rusqlite::Result<Self> {
         let conn = Connection::open(path)?;
         conn.pragma_update(None, "synchronous", synchronous)?;
         conn.pragma_update(None, "wal_autocheckpoint", 0)?;
@@ -51,6 +62,8 @@ impl Checkpointer {
             frames: AtomicI64::new(0),
             restart_at: AtomicI64::new(RESTART_FRAMES),
             restart_every: RESTART_FRAMES,
+            writes: AtomicU32::new(0),
+            writes_per_checkpoint: writes_per_checkpoint.max(1),
         })
     }
 
@@ -88,6 +101,9 @@ impl Checkpointer {
     /// file. Failures are logged: the writes are durable in the WAL either way, and the next
     /// checkpoint (or the next open) copies what this one did not.
     pub(crate) fn after_write(&self) {
+        if self.writes.fetch_add(1, Ordering::Relaxed) + 1 < self.writes_per_checkpoint {
+            return;
+        }
         let conn = match self.conn.try_lock() {
             Ok(conn) => conn,
             // A panic mid-checkpoint leaves the connection usable: SQLite checkpoints are atomic.
@@ -95,6 +111,7 @@ impl Checkpointer {
             // Another thread is checkpointing; it or the next one copies these frames too.
             Err(std::sync::TryLockError::WouldBlock) => return,
         };
+        self.writes.store(0, Ordering::Relaxed);
         match checkpoint(&conn, "PASSIVE") {
             Ok((_, frames)) => self.frames.store(frames, Ordering::Relaxed),
             Err(e) => tracing::warn!(error = %e, "WAL checkpoint failed."),
