@@ -13,6 +13,11 @@ and, for Meridian only:
   * paging a large collection against a 10k one: a full walk with `limit`/`next` (per-page
     latency) and wrk on the first page and on a page in the middle.
 
+With `--before BIN`, an older Meridian build is measured too, in the same run: every GET/POST
+cell alternates between the two builds (and medallion), so machine noise falls on both alike.
+Each Meridian cell also reports the server's CPU time per request (user + system, from
+/proc/PID/stat), which the load of other processes on the machine disturbs less than req/s.
+
 Prints progress to stderr and a Markdown report to stdout. Standard library only (plus the
 medallion and wrk executables).
 """
@@ -121,15 +126,15 @@ def stop(proc):
 
 
 class Meridian:
-    def __init__(self, binary, work):
-        self.binary, self.data = binary, os.path.join(work, "meridian-data")
+    def __init__(self, binary, work, name="meridian"):
+        self.binary, self.data = binary, os.path.join(work, f"{name}-data")
         self.port = free_port()
         self.auth = f"Bearer {TOKEN}"
         for alias in ("bench-get", "bench-post", "page-small", "page-large"):
             subprocess.run([binary, "collection", "add", alias, "--data", self.data],
                            check=True, capture_output=True)
         env = dict(os.environ, MERIDIAN_ADMIN_TOKEN=TOKEN, RUST_LOG="warn")
-        self.log = open(os.path.join(work, "meridian.log"), "ab")
+        self.log = open(os.path.join(work, f"{name}.log"), "ab")
         self.proc = subprocess.Popen(
             [binary, "serve", "--data", self.data, "--listen", f"127.0.0.1:{self.port}"],
             stdout=self.log, stderr=self.log, env=env, stdin=subprocess.DEVNULL)
@@ -248,6 +253,16 @@ end
 """
 
 
+def cpu_seconds(pid):
+    """User + system CPU time of a process so far, in seconds (Linux)."""
+    try:
+        with open(f"/proc/{pid}/stat") as f:
+            fields = f.read().rsplit(")", 1)[1].split()
+        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    except OSError:
+        return None
+
+
 def wrk(url, connections, seconds, lua, env):
     threads = 2
     cmd = ["wrk", "-t", str(threads), "-c", str(connections), "-d", f"{seconds}s", "--timeout", "120s",
@@ -334,6 +349,7 @@ def pct(values, p):
 def main():
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--meridian", required=True)
+    parser.add_argument("--before", help="an older meridian binary to measure in the same run")
     parser.add_argument("--seconds", type=int, default=8, help="length of each wrk run")
     parser.add_argument("--repeat", type=int, default=3, help="wrk runs per cell (the median is quoted)")
     parser.add_argument("--large", type=int, default=1_000_000, help="objects in the large paging collection")
@@ -357,37 +373,50 @@ def main():
         f.write(LUA_POST)
 
     meridian = Meridian(args.meridian, work)
-    status, raw = Http(meridian.port, meridian.auth).call(
-        "POST", meridian.objects_path("bench-get"), json.dumps({"objects": get_objects}).encode())
-    assert status == 202 and json.loads(raw)["success_count"] == args.get_size, raw[:300]
+    builds = [("meridian", meridian)]
+    if args.before:
+        builds.append(("before", Meridian(args.before, work, name="before")))
+    for _, server in builds:
+        status, raw = Http(server.port, server.auth).call(
+            "POST", server.objects_path("bench-get"), json.dumps({"objects": get_objects}).encode())
+        assert status == 202 and json.loads(raw)["success_count"] == args.get_size, raw[:300]
 
     results = {}  # (server, op, conns) -> list of runs
     run_no = [0]
 
-    def measure(name, server, op, conns, make=None):
-        for _ in range(args.repeat):
-            if make:
-                server = make()
-            run_no[0] += 1
-            env = {"BENCH_AUTH": server.auth, "BENCH_RUN": str(run_no[0] % 256), "BENCH_TEMPLATE": template}
-            if op == "GET":
-                url = server.url(server.objects_path("bench-get") + "?limit=100")
-                r = wrk(url, conns, args.seconds, lua_get, env)
-            else:
-                url = server.url(server.objects_path("bench-post"))
-                r = wrk(url, conns, args.seconds, lua_post, env)
-            if make:
-                stop(server.proc)
-            results.setdefault((name, op, conns), []).append(r)
-            log(f"{name} {op} c={conns}: {r['rps']:.1f} req/s (good {r['good']} of {r['requests']}), "
-                f"p50 {r['p50_us'] / 1000:.1f} ms, p99 {r['p99_us'] / 1000:.1f} ms")
+    def measure_once(name, server, op, conns, make=None):
+        if make:
+            server = make()
+        run_no[0] += 1
+        env = {"BENCH_AUTH": server.auth, "BENCH_RUN": str(run_no[0] % 256), "BENCH_TEMPLATE": template}
+        cpu_before = cpu_seconds(server.proc.pid)
+        if op == "GET":
+            url = server.url(server.objects_path("bench-get") + "?limit=100")
+            r = wrk(url, conns, args.seconds, lua_get, env)
+        else:
+            url = server.url(server.objects_path("bench-post"))
+            r = wrk(url, conns, args.seconds, lua_post, env)
+        cpu_after = cpu_seconds(server.proc.pid)
+        if cpu_before is not None and cpu_after is not None and r["requests"]:
+            r["cpu_ms_per_req"] = (cpu_after - cpu_before) * 1000 / r["requests"]
+        if make:
+            stop(server.proc)
+        results.setdefault((name, op, conns), []).append(r)
+        cpu = f", server CPU {r['cpu_ms_per_req']:.2f} ms/request" if "cpu_ms_per_req" in r else ""
+        log(f"{name} {op} c={conns}: {r['rps']:.1f} req/s (good {r['good']} of {r['requests']}), "
+            f"p50 {r['p50_us'] / 1000:.1f} ms, p99 {r['p99_us'] / 1000:.1f} ms{cpu}")
 
     for op in ("GET", "POST"):
         for conns in (16, 64):
-            measure("meridian", meridian, op, conns)
-            if not args.skip_medallion:
-                # A fresh medallion per run: its POST cost grows with the collection's size.
-                measure("medallion", None, op, conns, make=lambda: Medallion(work, get_objects))
+            # Runs alternate between the servers, so that noise falls on all of them alike.
+            for _ in range(args.repeat):
+                for name, server in builds:
+                    measure_once(name, server, op, conns)
+                if not args.skip_medallion:
+                    # A fresh medallion per run: its POST cost grows with the collection's size.
+                    measure_once("medallion", None, op, conns, make=lambda: Medallion(work, get_objects))
+    if args.before:
+        stop(builds[1][1].proc)
 
     paging = None
     if not args.skip_paging:
@@ -422,6 +451,26 @@ def report(results, paging, args, db_size):
     out = []
     out.append(f"wrk, 2 threads, {args.seconds} s per run, median of {args.repeat} runs per cell; "
                f"GET from a {args.get_size}-object collection.\n")
+    if args.before:
+        out.append("| request | conns | before req/s | p50 | p99 | CPU ms/req | after req/s | p50 | p99 "
+                   "| CPU ms/req | after/before req/s | CPU per request |")
+        out.append("|---|---|---|---|---|---|---|---|---|---|---|---|")
+        for op, label in (("GET", "GET 100-object page"), ("POST", "POST 1,000-object envelope")):
+            for conns in (16, 64):
+                cells = [label, str(conns)]
+                for name in ("before", "meridian"):
+                    m = results.get((name, op, conns), [])
+                    cpu = [r["cpu_ms_per_req"] for r in m if "cpu_ms_per_req" in r]
+                    cells += [f"{median_of(m, 'rps'):,.1f}", f"{median_of(m, 'p50_us') / 1000:.1f} ms",
+                              f"{median_of(m, 'p99_us') / 1000:.1f} ms",
+                              f"{statistics.median(cpu):.2f}" if cpu else "–"]
+                b, a = results.get(("before", op, conns), []), results.get(("meridian", op, conns), [])
+                cells.append(f"**{median_of(a, 'rps') / median_of(b, 'rps'):.2f}×**")
+                cb = [r["cpu_ms_per_req"] for r in b if "cpu_ms_per_req" in r]
+                ca = [r["cpu_ms_per_req"] for r in a if "cpu_ms_per_req" in r]
+                cells.append(f"{statistics.median(ca) / statistics.median(cb):.2f}×" if ca and cb else "–")
+                out.append("| " + " | ".join(cells) + " |")
+        out.append("")
     out.append("| request | conns | Meridian req/s | p50 | p99 | medallion req/s | p50 | p99 | ratio |")
     out.append("|---|---|---|---|---|---|---|---|---|")
     for op, label in (("GET", "GET 100-object page"), ("POST", "POST 1,000-object envelope")):
@@ -442,9 +491,11 @@ def report(results, paging, args, db_size):
     out.append("")
     for conns in (16, 64):
         m = results.get(("meridian", "POST", conns), [])
+        b = results.get(("before", "POST", conns), [])
         if m:
+            before = f" (before: {median_of(b, 'rps') * BUNDLE:,.0f})" if b else ""
             out.append(f"Durable ingest through POST at {conns} connections: "
-                       f"**{median_of(m, 'rps') * BUNDLE:,.0f} objects/s** (median).")
+                       f"**{median_of(m, 'rps') * BUNDLE:,.0f} objects/s** (median){before}.")
     if paging:
         out.append("")
         out.append("| collection | fill (4 conns, objects/s) | full walk: pages | p50 | p99 "
