@@ -731,7 +731,8 @@ impl Node {
     }
 
     /// Adds the objects of a TAXII envelope to a collection (§5.4 POST) and returns the status.
-    /// Every valid object is stored in one durable transaction before the status says success.
+    /// Every valid object, and the status, is stored in one durable transaction (which
+    /// concurrent POSTs may share: group commit) before the status says success.
     ///
     /// # Errors
     /// `NotFound`, `Forbidden`, `Invalid` (not an envelope), `TooLarge`, store failures (then

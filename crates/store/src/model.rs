@@ -306,8 +306,10 @@ pub trait Store: Send + Sync {
     fn collections(&self) -> Result<Vec<CollectionInfo>, Error>;
     /// A collection by id or alias.
     fn collection(&self, id_or_alias: &str) -> Result<Option<CollectionInfo>, Error>;
-    /// Stores object versions and adds them to `collection`, all in one durable transaction.
-    /// Refusals (conflicts, versioning rules) are per object and do not fail the batch.
+    /// Stores object versions and adds them to `collection`, all in one durable transaction
+    /// (which a backend may share with concurrent ingests: it returns `Ok` only after that
+    /// transaction committed, and an error when any part of it failed). Refusals (conflicts,
+    /// versioning rules) are per object and do not fail the batch.
     fn ingest(
         &self,
         collection: &str,
