@@ -46,6 +46,22 @@ impl DataDir {
             .with_warninglists(Arc::new(warninglists(&self.path, &[])?));
         Ok(node.with_federation(Arc::new(self.federation()?)))
     }
+
+    /// The node, a collection by alias or id, and a grantee written `org:NAME` or `user:NAME`.
+    fn collection_and_grantee(
+        &self,
+        collection: &str,
+        grantee: &str,
+    ) -> anyhow::Result<(Node, store::CollectionInfo, store::Grantee)> {
+        let node = self.open()?;
+        let info = node
+            .store()
+            .collection(collection)?
+            .with_context(|| format!("no collection `{collection}`"))?;
+        let who = service::admin::grantee(&node, grantee)
+            .with_context(|| format!("no grantee `{grantee}`"))?;
+        Ok((node, info, who))
+    }
 }
 
 /// The node's warninglists (every `*.json` in `DATA/warninglists/`, in name order) and `extra`.
@@ -459,13 +475,7 @@ impl CollectionCommand {
                 if !read && !write {
                     anyhow::bail!("give --read, --write or both");
                 }
-                let node = data.open()?;
-                let info = node
-                    .store()
-                    .collection(&collection)?
-                    .with_context(|| format!("no collection `{collection}`"))?;
-                let who = service::admin::grantee(&node, &grantee)
-                    .with_context(|| format!("no grantee `{grantee}`"))?;
+                let (node, info, who) = data.collection_and_grantee(&collection, &grantee)?;
                 node.store().grant(
                     &info.id,
                     store::Grant { grantee: who, can_read: read, can_write: write },
@@ -477,13 +487,7 @@ impl CollectionCommand {
                 );
             }
             CollectionCommand::Revoke { data, collection, grantee } => {
-                let node = data.open()?;
-                let info = node
-                    .store()
-                    .collection(&collection)?
-                    .with_context(|| format!("no collection `{collection}`"))?;
-                let who = service::admin::grantee(&node, &grantee)
-                    .with_context(|| format!("no grantee `{grantee}`"))?;
+                let (node, info, who) = data.collection_and_grantee(&collection, &grantee)?;
                 node.store().revoke_grant(&info.id, who).with_context(|| {
                     format!("cannot revoke {grantee}'s grant on `{collection}`")
                 })?;

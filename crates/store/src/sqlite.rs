@@ -425,6 +425,17 @@ fn user_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<User> {
     Ok(User { id: r.get(0)?, name: r.get(1)?, org: r.get(2)?, is_admin: r.get(3)? })
 }
 
+/// A collection from `SELECT id, alias, title, description`, without its grants.
+fn collection_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<CollectionInfo> {
+    Ok(CollectionInfo {
+        id: r.get(0)?,
+        alias: r.get(1)?,
+        title: r.get(2)?,
+        description: r.get(3)?,
+        grants: Vec::new(),
+    })
+}
+
 fn token_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<Token> {
     let scope: String = r.get(3)?;
     Ok(Token {
@@ -660,17 +671,7 @@ impl Store for SqliteStore {
             let mut stmt = c.prepare_cached(
                 "SELECT id, alias, title, description FROM collections ORDER BY title, id",
             )?;
-            let mut rows = stmt
-                .query_map([], |r| {
-                    Ok(CollectionInfo {
-                        id: r.get(0)?,
-                        alias: r.get(1)?,
-                        title: r.get(2)?,
-                        description: r.get(3)?,
-                        grants: Vec::new(),
-                    })
-                })?
-                .collect::<Result<Vec<_>, _>>()?;
+            let mut rows = stmt.query_map([], collection_row)?.collect::<Result<Vec<_>, _>>()?;
             for row in &mut rows {
                 row.grants = grants_of(c, &row.id)?;
             }
@@ -684,15 +685,7 @@ impl Store for SqliteStore {
                 c,
                 "SELECT id, alias, title, description FROM collections WHERE id = ?1 OR alias = ?1",
                 [id_or_alias],
-                |r| {
-                    Ok(CollectionInfo {
-                        id: r.get(0)?,
-                        alias: r.get(1)?,
-                        title: r.get(2)?,
-                        description: r.get(3)?,
-                        grants: Vec::new(),
-                    })
-                },
+                collection_row,
             )
             .optional()?;
             match row {
