@@ -136,6 +136,12 @@ impl Ledger {
         Ok(Self { conn: Mutex::new(conn), checkpointer })
     }
 
+    /// Indexes every entry not yet in `ledger_objects` (before a query by object).
+    pub(crate) fn index_all_objects(conn: &mut Connection) -> Result<(), Error> {
+        while Self::index_objects(conn, 16 * INDEX_BATCH)? {}
+        Ok(())
+    }
+
     /// Indexes up to `max` entries not yet in `ledger_objects`, in one transaction; returns
     /// whether entries remain unindexed.
     fn index_objects(conn: &mut Connection, max: i64) -> Result<bool, Error> {
@@ -277,7 +283,7 @@ impl Ledger {
     pub fn entries(&self, filter: &LedgerFilter) -> Result<Vec<LedgerEntry>, Error> {
         let mut conn = self.conn.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
         if filter.object_id.is_some() {
-            while Self::index_objects(&mut conn, 16 * INDEX_BATCH)? {}
+            Self::index_all_objects(&mut conn)?;
         }
         let mut sql = String::from(
             "SELECT seq, at, recipient, org, object_id, version, channel, rule, transform, hash FROM ledger WHERE 1=1",

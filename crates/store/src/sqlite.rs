@@ -832,11 +832,17 @@ impl Store for SqliteStore {
         self.write(|w| {
             w.conn.pragma_update(None, "secure_delete", "ON")?;
             let result = (|| -> Result<usize, Error> {
-                let tx = w.conn.transaction()?;
-                tx.execute(
-                    "DELETE FROM collection_objects WHERE object_rowid IN (SELECT rowid FROM objects WHERE id = ?1)",
-                    [object_id],
-                )?;
+                let tx = w.conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+                let types = tx
+                    .prepare(
+                        "DELETE FROM collection_objects WHERE object_rowid IN (SELECT rowid FROM objects WHERE id = ?1)
+                         RETURNING type",
+                    )?
+                    .query_map([object_id], |r| r.get::<_, String>(0))?
+                    .collect::<Result<Vec<_>, _>>()?;
+                if types.iter().any(|t| t == MARKING_DEFINITION) {
+                    bump_directory_version(&tx)?;
+                }
                 let removed = tx.execute("DELETE FROM objects WHERE id = ?1", [object_id])?;
                 tx.execute("DELETE FROM conflicts WHERE object_id = ?1", [object_id])?;
                 tx.commit()?;
@@ -846,7 +852,7 @@ impl Store for SqliteStore {
             let removed = result?;
             // The old page images stay in the write-ahead log until a checkpoint copies the
             // zeroed pages over them and the log is truncated.
-            w.conn.query_row("PRAGMA wal_checkpoint(TRUNCATE)", [], |_| Ok(()))?;
+            self.checkpointer.truncate()?;
             Ok(removed)
         })
     }
@@ -1625,6 +1631,11 @@ mod tests {
         let query = Query { ids: vec![statement.1.id().to_string()], ..all() };
         assert_eq!(other.remove("c1", &query).unwrap_or_else(|e| panic!("{e}")), 1);
         changed("a marking definition removed");
+        assert!(store.marking_definitions().unwrap_or_else(|e| panic!("{e}")).is_empty());
+        ingest(&other, std::slice::from_ref(&statement), 1);
+        changed("a marking definition back");
+        assert_eq!(other.purge(statement.1.id().as_str()).unwrap_or_else(|e| panic!("{e}")), 1);
+        changed("a marking definition erased");
         assert!(store.marking_definitions().unwrap_or_else(|e| panic!("{e}")).is_empty());
     }
 

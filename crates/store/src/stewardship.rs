@@ -271,9 +271,11 @@ impl Ledger {
     /// # Errors
     /// Database failures.
     pub fn recipients_of(&self, object_id: &str) -> Result<Vec<(String, Option<String>)>, Error> {
-        let conn = self.conn.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+        let mut conn = self.conn.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+        Self::index_all_objects(&mut conn)?;
         let mut stmt = conn.prepare_cached(
-            "SELECT DISTINCT recipient, org FROM ledger WHERE object_id = ?1 AND channel != 'erasure'
+            "SELECT DISTINCT recipient, org FROM ledger
+             WHERE seq IN (SELECT seq FROM ledger_objects WHERE object_id = ?1) AND channel != 'erasure'
              ORDER BY recipient",
         )?;
         let rows = stmt.query_map([object_id], |r| Ok((r.get(0)?, r.get(1)?)))?;
@@ -396,5 +398,39 @@ mod tests {
         assert_eq!(ledger.erasure_notice("note--1", "de").unwrap(), None);
         ledger.record_erasure_notice("note--1", "de", "deleted", 7).unwrap();
         assert_eq!(ledger.erasure_notice("note--1", "de").unwrap().as_deref(), Some("deleted"));
+    }
+
+    #[test]
+    fn recipients_of_an_object_include_disclosures_not_yet_indexed() {
+        let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
+        let ledger = Ledger::open(dir.path()).unwrap_or_else(|e| panic!("{e}"));
+        let disclosure = |recipient: &str, object_id: &str, channel: &str| crate::Disclosure {
+            recipient: recipient.into(),
+            org: Some("de-cert".into()),
+            object_id: object_id.into(),
+            version: "2024-01-01T00:00:00.000Z".into(),
+            channel: channel.into(),
+            rule: "shared".into(),
+            transform: None,
+        };
+        ledger
+            .append(
+                &[
+                    disclosure("user:a", "note--1", "taxii"),
+                    disclosure("peer:b", "note--1", "push"),
+                    disclosure("peer:c", "note--2", "push"),
+                    disclosure("peer:d", "note--1", "erasure"),
+                ],
+                1,
+            )
+            .unwrap_or_else(|e| panic!("{e}"));
+        // Far fewer than a bulk-indexing batch: the look-up indexes what it needs first.
+        let recipients = ledger.recipients_of("note--1").unwrap_or_else(|e| panic!("{e}"));
+        let names: Vec<&str> = recipients.iter().map(|(r, _)| r.as_str()).collect();
+        assert_eq!(names, ["peer:b", "user:a"]);
+        ledger
+            .append(&[disclosure("user:e", "note--1", "taxii")], 2)
+            .unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(ledger.recipients_of("note--1").unwrap_or_default().len(), 3);
     }
 }

@@ -118,6 +118,26 @@ impl Checkpointer {
         }
     }
 
+    /// Copies the whole log into the database file and truncates it, waiting for readers and
+    /// writers as long as the busy timeout allows (erasure: old page images must not stay in the
+    /// log). Called with the owner's write lock held and no transaction open.
+    ///
+    /// # Errors
+    /// When the log could not be checkpointed and truncated completely.
+    pub(crate) fn truncate(&self) -> Result<(), crate::Error> {
+        let conn = self.conn.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+        match checkpoint(&conn, "TRUNCATE")? {
+            (false, _) => {
+                self.frames.store(0, Ordering::Relaxed);
+                self.restart_at.store(self.restart_every, Ordering::Relaxed);
+                Ok(())
+            }
+            (true, frames) => Err(crate::Error::Internal(
+                format!("the write-ahead log could not be truncated ({frames} frames left)").into(),
+            )),
+        }
+    }
+
     /// Frames in the WAL at the last checkpoint.
     #[cfg(test)]
     pub(crate) fn frames(&self) -> i64 {
