@@ -11,7 +11,8 @@ Measures, with wrk on 127.0.0.1:
 and, for Meridian only:
   * durable ingest: objects/s while filling a collection through POSTs (4 client connections);
   * paging a large collection against a 10k one: a full walk with `limit`/`next` (per-page
-    latency) and wrk on the first page and on a page in the middle.
+    latency) and wrk on the first page and on a page in the middle (the wrk runs alternate
+    between the two collections once both are filled and walked).
 
 With `--before BIN`, an older Meridian build is measured too, in the same run: every GET/POST
 cell alternates between the two builds (and medallion), so machine noise falls on both alike.
@@ -357,6 +358,7 @@ def main():
     parser.add_argument("--get-size", type=int, default=100, help="objects in the GET collection")
     parser.add_argument("--skip-medallion", action="store_true")
     parser.add_argument("--skip-paging", action="store_true")
+    parser.add_argument("--skip-cells", action="store_true", help="only the paging check")
     args = parser.parse_args()
 
     work = tempfile.mkdtemp(prefix="meridian-bench-")
@@ -406,7 +408,7 @@ def main():
         log(f"{name} {op} c={conns}: {r['rps']:.1f} req/s (good {r['good']} of {r['requests']}), "
             f"p50 {r['p50_us'] / 1000:.1f} ms, p99 {r['p99_us'] / 1000:.1f} ms{cpu}")
 
-    for op in ("GET", "POST"):
+    for op in () if args.skip_cells else ("GET", "POST"):
         for conns in (16, 64):
             # Runs alternate between the servers, so that noise falls on all of them alike.
             for _ in range(args.repeat):
@@ -421,22 +423,32 @@ def main():
     paging = None
     if not args.skip_paging:
         paging = {}
+        middles = {}
         for k, (collection, size) in enumerate((("page-small", args.small), ("page-large", args.large))):
             log(f"filling {collection} with {size:,} objects")
             rate, elapsed = fill(meridian, collection, size, 4, seed=0xf0 + k)
             log(f"  {rate:,.0f} objects/s ({elapsed:.0f} s)")
-            latencies, seen, middle = walk(meridian, collection)
-            env = {"BENCH_AUTH": meridian.auth}
-            first = wrk(meridian.url(meridian.objects_path(collection) + "?limit=100"), 16, args.seconds, lua_get, env)
-            mid = wrk(meridian.url(meridian.objects_path(collection) + "?" +
-                                   urllib.parse.urlencode({"limit": "100", "next": middle})),
-                      16, args.seconds, lua_get, env)
+            latencies, seen, middles[collection] = walk(meridian, collection)
             paging[collection] = {"size": size, "fill_rate": rate, "fill_seconds": elapsed, "seen": seen,
                                   "pages": len(latencies), "walk_p50": pct(latencies, 50),
                                   "walk_p99": pct(latencies, 99), "walk_seconds": sum(latencies) / 1000,
-                                  "first": first, "middle": mid}
-            log(f"  walk: {len(latencies)} pages, p50 {pct(latencies, 50):.2f} ms, p99 {pct(latencies, 99):.2f} ms; "
-                f"first page {first['rps']:.0f} req/s, middle page {mid['rps']:.0f} req/s")
+                                  "first_runs": [], "middle_runs": []}
+            log(f"  walk: {len(latencies)} pages, p50 {pct(latencies, 50):.2f} ms, p99 {pct(latencies, 99):.2f} ms")
+        # The wrk runs alternate between the collections, after both were filled and walked, so
+        # that what the machine or the server does meanwhile falls on both alike.
+        env = {"BENCH_AUTH": meridian.auth}
+        for _ in range(args.repeat):
+            for collection in ("page-small", "page-large"):
+                path = meridian.objects_path(collection)
+                first = wrk(meridian.url(path + "?limit=100"), 16, args.seconds, lua_get, env)
+                query = urllib.parse.urlencode({"limit": "100", "next": middles[collection]})
+                mid = wrk(meridian.url(path + "?" + query), 16, args.seconds, lua_get, env)
+                paging[collection]["first_runs"].append(first)
+                paging[collection]["middle_runs"].append(mid)
+                log(f"  {collection}: first page {first['rps']:.0f} req/s, middle page {mid['rps']:.0f} req/s")
+        for p in paging.values():
+            p["first"] = {"rps": median_of(p["first_runs"], "rps")}
+            p["middle"] = {"rps": median_of(p["middle_runs"], "rps")}
     stop(meridian.proc)
     db = os.path.join(meridian.data, "meridian.db")
     db_size = os.path.getsize(db) if os.path.exists(db) else 0
@@ -451,7 +463,7 @@ def report(results, paging, args, db_size):
     out = []
     out.append(f"wrk, 2 threads, {args.seconds} s per run, median of {args.repeat} runs per cell; "
                f"GET from a {args.get_size}-object collection.\n")
-    if args.before:
+    if args.before and results:
         out.append("| request | conns | before req/s | p50 | p99 | CPU ms/req | after req/s | p50 | p99 "
                    "| CPU ms/req | after/before req/s | CPU per request |")
         out.append("|---|---|---|---|---|---|---|---|---|---|---|---|")
@@ -471,35 +483,36 @@ def report(results, paging, args, db_size):
                 cells.append(f"{statistics.median(ca) / statistics.median(cb):.2f}×" if ca and cb else "–")
                 out.append("| " + " | ".join(cells) + " |")
         out.append("")
-    out.append("| request | conns | Meridian req/s | p50 | p99 | medallion req/s | p50 | p99 | ratio |")
-    out.append("|---|---|---|---|---|---|---|---|---|")
-    for op, label in (("GET", "GET 100-object page"), ("POST", "POST 1,000-object envelope")):
+    if results:
+        out.append("| request | conns | Meridian req/s | p50 | p99 | medallion req/s | p50 | p99 | ratio |")
+        out.append("|---|---|---|---|---|---|---|---|---|")
+        for op, label in (("GET", "GET 100-object page"), ("POST", "POST 1,000-object envelope")):
+            for conns in (16, 64):
+                m = results.get(("meridian", op, conns), [])
+                d = results.get(("medallion", op, conns), [])
+                mr = median_of(m, "rps")
+                cells = [label, str(conns), f"{mr:,.1f}", f"{median_of(m, 'p50_us') / 1000:.1f} ms",
+                         f"{median_of(m, 'p99_us') / 1000:.1f} ms"]
+                if d:
+                    dr = median_of(d, "rps")
+                    cells += [f"{dr:,.2f}", f"{median_of(d, 'p50_us') / 1000:.0f} ms",
+                              f"{median_of(d, 'p99_us') / 1000:.0f} ms",
+                              f"**{mr / dr:,.0f}×**" if dr > 0 else "∞ (medallion completed none)"]
+                else:
+                    cells += ["–", "–", "–", "–"]
+                out.append("| " + " | ".join(cells) + " |")
+        out.append("")
         for conns in (16, 64):
-            m = results.get(("meridian", op, conns), [])
-            d = results.get(("medallion", op, conns), [])
-            mr = median_of(m, "rps")
-            cells = [label, str(conns), f"{mr:,.1f}", f"{median_of(m, 'p50_us') / 1000:.1f} ms",
-                     f"{median_of(m, 'p99_us') / 1000:.1f} ms"]
-            if d:
-                dr = median_of(d, "rps")
-                cells += [f"{dr:,.2f}", f"{median_of(d, 'p50_us') / 1000:.0f} ms",
-                          f"{median_of(d, 'p99_us') / 1000:.0f} ms",
-                          f"**{mr / dr:,.0f}×**" if dr > 0 else "∞ (medallion completed none)"]
-            else:
-                cells += ["–", "–", "–", "–"]
-            out.append("| " + " | ".join(cells) + " |")
-    out.append("")
-    for conns in (16, 64):
-        m = results.get(("meridian", "POST", conns), [])
-        b = results.get(("before", "POST", conns), [])
-        if m:
-            before = f" (before: {median_of(b, 'rps') * BUNDLE:,.0f})" if b else ""
-            out.append(f"Durable ingest through POST at {conns} connections: "
-                       f"**{median_of(m, 'rps') * BUNDLE:,.0f} objects/s** (median){before}.")
+            m = results.get(("meridian", "POST", conns), [])
+            b = results.get(("before", "POST", conns), [])
+            if m:
+                before = f" (before: {median_of(b, 'rps') * BUNDLE:,.0f})" if b else ""
+                out.append(f"Durable ingest through POST at {conns} connections: "
+                           f"**{median_of(m, 'rps') * BUNDLE:,.0f} objects/s** (median){before}.")
     if paging:
         out.append("")
         out.append("| collection | fill (4 conns, objects/s) | full walk: pages | p50 | p99 "
-                   "| wrk first page req/s | wrk middle page req/s |")
+                   f"| wrk first page req/s (median of {args.repeat}) | wrk middle page req/s |")
         out.append("|---|---|---|---|---|---|---|")
         for name in ("page-small", "page-large"):
             p = paging[name]
