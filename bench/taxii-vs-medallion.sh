@@ -4,7 +4,8 @@
 # 16 and 64 connections (wrk), durable ingest, and paging a large collection against a 10k one.
 # The results are printed as Markdown for BENCHMARKS.md (section "TAXII server").
 #
-# Usage: bench/taxii-vs-medallion.sh [--large N] [--seconds S] [--repeat R] [--skip-paging]
+# Usage: bench/taxii-vs-medallion.sh [--before OLD-MERIDIAN] [--large N] [--seconds S] [--repeat R]
+#        [--skip-paging] [--skip-cells] [--skip-medallion]
 # (arguments go to bench/taxii_bench.py; see its --help). Traffic goes to 127.0.0.1 only.
 set -euo pipefail
 cd "$(dirname "$0")/.."
