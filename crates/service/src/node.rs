@@ -576,7 +576,7 @@ impl Node {
             Arc::clone(self.directory()?.rules()),
             self.pseudonym_secret.clone(),
         )
-        .with_reviews(Arc::clone(&self.ledger))?)
+        .with_reviews(Arc::clone(&self.ledger)))
     }
 
     /// Objects of a collection (§5.3 GET objects), latest versions by default.

@@ -12,7 +12,7 @@
 //! organisation and may pass it on only as TLP allows a recipient to.
 
 use std::borrow::Cow;
-use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::sync::{Arc, RwLock};
 
 use crate::{Principal, policy_config::PolicyConfig};
@@ -171,9 +171,8 @@ pub struct Sharing {
     rules: Arc<Rules>,
     now: stix::Timestamp,
     key: Vec<u8>,
-    /// Versions a person reviewed and approved (`meridian review approve`).
-    approved: HashSet<(String, String)>,
-    /// Where versions held back for review are queued.
+    /// The review queue: versions held back for review are queued there, and a version a
+    /// person approved (`meridian review approve`) is decided as reviewed.
     reviews: Option<Arc<store::Ledger>>,
 }
 
@@ -187,18 +186,25 @@ impl Sharing {
     /// The decision for one request under `rules`, at the current time; `key` is the node's
     /// pseudonym secret.
     pub fn new(rules: Arc<Rules>, key: Vec<u8>) -> Self {
-        Self { rules, now: stix::Timestamp::now(), key, approved: HashSet::new(), reviews: None }
+        Self { rules, now: stix::Timestamp::now(), key, reviews: None }
     }
 
-    /// Uses the review queue in `ledger`: versions a person approved are decided as reviewed,
-    /// and versions held back for review are queued there.
-    ///
-    /// # Errors
-    /// Ledger failures.
-    pub fn with_reviews(mut self, ledger: Arc<store::Ledger>) -> Result<Self, store::Error> {
-        self.approved = ledger.approved_reviews()?;
+    /// Uses the review queue in `ledger`. It is consulted only when the policy asks for a
+    /// review, so a request that meets no uncertain personal data does not read it.
+    #[must_use]
+    pub fn with_reviews(mut self, ledger: Arc<store::Ledger>) -> Self {
         self.reviews = Some(ledger);
-        Ok(self)
+        self
+    }
+
+    /// Whether a person approved `version` (a ledger failure counts as not approved: the
+    /// version then stays withheld).
+    fn approved(&self, version: &store::StoredVersion) -> bool {
+        let Some(ledger) = &self.reviews else { return false };
+        ledger.is_approved(&version.id, &version.version).unwrap_or_else(|e| {
+            tracing::error!(object = %version.id, error = %e, "Cannot read the review queue; the object stays withheld.");
+            false
+        })
     }
 
     /// The non-TLP marking definitions the policy knows, with the TLP level each stands for
@@ -314,8 +320,14 @@ impl Sharing {
         key.extend_from_slice(recipient_key.as_bytes());
         let mut context = policy::Context::new(&provenance, &self.now, &key);
         context.submitters = &rules.submitters;
-        context.reviewed = self.approved.contains(&(version.id.clone(), version.version.clone()));
-        match policy::decide(&object, &recipient, policy, &context) {
+        let mut decision = policy::decide(&object, &recipient, policy, &context);
+        if matches!(&decision, policy::Decision::Withhold(policy::Reason::Review(_)))
+            && self.approved(version)
+        {
+            context.reviewed = true;
+            decision = policy::decide(&object, &recipient, policy, &context);
+        }
+        match decision {
             policy::Decision::Share => Outcome::Share {
                 object,
                 redacted: false,

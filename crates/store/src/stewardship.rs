@@ -194,16 +194,16 @@ impl Ledger {
         Ok(Review { verdict: Some((verdict, by.to_owned(), at_micros)), ..current })
     }
 
-    /// The `(object id, version)` pairs a person approved.
+    /// Whether a person approved this object version.
     ///
     /// # Errors
     /// Database failures.
-    pub fn approved_reviews(&self) -> Result<HashSet<(String, String)>, Error> {
+    pub fn is_approved(&self, object_id: &str, version: &str) -> Result<bool, Error> {
         let conn = self.conn.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
-        let mut stmt = conn
-            .prepare_cached("SELECT object_id, version FROM reviews WHERE verdict = 'approved'")?;
-        let rows = stmt.query_map([], |r| Ok((r.get(0)?, r.get(1)?)))?;
-        Ok(rows.collect::<Result<_, _>>()?)
+        let mut stmt = conn.prepare_cached(
+            "SELECT 1 FROM reviews WHERE object_id = ?1 AND version = ?2 AND verdict = 'approved'",
+        )?;
+        Ok(stmt.exists([object_id, version])?)
     }
 
     /// Records that `object_id` was erased from this node. Returns false when it already was
@@ -374,15 +374,13 @@ mod tests {
         // A version queued again after its verdict keeps the verdict.
         ledger.queue_reviews(&[request(1)], 50).unwrap_or_else(|e| panic!("{e}"));
         assert_eq!(ledger.reviews(true).unwrap_or_default().len(), 1);
-        let approved = ledger.approved_reviews().unwrap_or_default();
-        assert_eq!(
-            approved,
-            HashSet::from([("note--1".to_owned(), "2026-01-01T00:00:00.000Z".to_owned())])
-        );
+        assert!(ledger.is_approved("note--1", "2026-01-01T00:00:00.000Z").unwrap_or_default());
+        assert!(!ledger.is_approved("note--2", "2026-01-01T00:00:00.000Z").unwrap_or(true));
+
         drop(ledger);
         // Verdicts survive a restart.
         let ledger = Ledger::open(dir.path()).unwrap_or_else(|e| panic!("{e}"));
-        assert_eq!(ledger.approved_reviews().unwrap_or_default().len(), 1);
+        assert!(ledger.is_approved("note--1", "2026-01-01T00:00:00.000Z").unwrap_or_default());
         assert_eq!(ledger.verify().unwrap_or_else(|e| panic!("{e}")), 0);
     }
 
