@@ -77,12 +77,14 @@ pub enum Error {
     },
 }
 
-/// A page of objects: the raw JSON of each object as the peer sent it.
-#[derive(Debug)]
+/// A page of objects (a TAXII envelope): the raw JSON of each object as the peer sent it.
+#[derive(Debug, serde::Deserialize)]
 pub struct ObjectsPage {
     /// The objects.
+    #[serde(default)]
     pub objects: Vec<Box<RawValue>>,
     /// Whether more match.
+    #[serde(default)]
     pub more: bool,
     /// The peer's `next` token.
     pub next: Option<String>,
@@ -180,16 +182,7 @@ impl Client {
     pub fn objects(&self, collection: &str, query: &str) -> Result<ObjectsPage, Error> {
         let path = format!("collections/{collection}/objects/?{query}");
         let body = self.get(&path)?;
-        #[derive(serde::Deserialize)]
-        struct Raw {
-            #[serde(default)]
-            more: bool,
-            next: Option<String>,
-            #[serde(default)]
-            objects: Vec<Box<RawValue>>,
-        }
-        let raw: Raw = parse(&format!("{}{path}", self.api_root), &body)?;
-        Ok(ObjectsPage { objects: raw.objects, more: raw.more, next: raw.next })
+        parse(&format!("{}{path}", self.api_root), &body)
     }
 
     /// Posts an envelope of objects; returns the status.

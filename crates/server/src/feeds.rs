@@ -37,36 +37,7 @@ pub(crate) async fn feed(
     uri: Uri,
     Path((collection, name)): Path<(String, String)>,
 ) -> Result<Response, ApiError> {
-    let params: Vec<(String, String)> = Query::try_from_uri(&uri)
-        .map(|Query(p)| p)
-        .map_err(|e| service::Error::Invalid(format!("the query is not readable: {e}")))?;
-    let if_none_match =
-        headers.get(header::IF_NONE_MATCH).and_then(|v| v.to_str().ok()).map(str::to_owned);
-    let head = method == Method::HEAD;
-    let node = Arc::clone(&state.node);
-    let auth = headers.get(header::AUTHORIZATION).and_then(|v| v.to_str().ok()).map(str::to_owned);
-    let (etag, media_type, outcome) = tokio::task::spawn_blocking(move || {
-        let principal = node.authenticate(auth.as_deref())?;
-        if name == "misp-feed" {
-            return Err(service::Error::UnknownFeed(format!(
-                "the MISP feed is a directory: subscribe to /feeds/{collection}/misp-feed/ (manifest.json, hashes.csv, one file per event)"
-            )));
-        }
-        let request = service::export::ExportRequest::for_feed(&collection, &name, &params)?;
-        let prepared = node.prepare_export(&principal, &request)?;
-        let etag = format!("\"{}\"", prepared.digest());
-        let media_type = prepared.media_type();
-        if if_none_match.as_deref().is_some_and(|tags| none_match(tags, &etag)) {
-            return Ok::<_, service::Error>((etag, media_type, Outcome::NotModified));
-        }
-        if head {
-            return Ok((etag, media_type, Outcome::Head(prepared.len())));
-        }
-        let body = node.release(prepared)?.into_iter().next().map(|f| f.contents);
-        Ok((etag, media_type, Outcome::Full(body.unwrap_or_default())))
-    })
-    .await??;
-    Ok(respond(etag, media_type, outcome))
+    serve(&state, &method, &headers, &uri, collection, name, None).await
 }
 
 /// `/feeds/{collection}/misp-feed/{file}`: a MISP feed (`manifest.json`, `hashes.csv`, one
@@ -79,7 +50,21 @@ pub(crate) async fn misp_feed_file(
     uri: Uri,
     Path((collection, file)): Path<(String, String)>,
 ) -> Result<Response, ApiError> {
-    let params: Vec<(String, String)> = Query::try_from_uri(&uri)
+    serve(&state, &method, &headers, &uri, collection, "misp-feed".into(), Some(file)).await
+}
+
+/// Prepares feed `name` of `collection` for the caller (one `file` of it, for a directory
+/// feed), then answers 304, headers only (`HEAD`) or the body recorded in the ledger.
+async fn serve(
+    state: &AppState,
+    method: &Method,
+    headers: &HeaderMap,
+    uri: &Uri,
+    collection: String,
+    name: String,
+    file: Option<String>,
+) -> Result<Response, ApiError> {
+    let params: Vec<(String, String)> = Query::try_from_uri(uri)
         .map(|Query(p)| p)
         .map_err(|e| service::Error::Invalid(format!("the query is not readable: {e}")))?;
     let if_none_match =
@@ -87,25 +72,39 @@ pub(crate) async fn misp_feed_file(
     let head = method == Method::HEAD;
     let node = Arc::clone(&state.node);
     let auth = headers.get(header::AUTHORIZATION).and_then(|v| v.to_str().ok()).map(str::to_owned);
-    let media_type =
-        if file.ends_with(".csv") { "text/csv; charset=utf-8" } else { "application/json" };
-    let (etag, outcome) = tokio::task::spawn_blocking(move || {
+    let (etag, media_type, outcome) = tokio::task::spawn_blocking(move || {
         let principal = node.authenticate(auth.as_deref())?;
-        let request = service::export::ExportRequest::for_feed(&collection, "misp-feed", &params)?;
+        if name == "misp-feed" && file.is_none() {
+            return Err(service::Error::UnknownFeed(format!(
+                "the MISP feed is a directory: subscribe to /feeds/{collection}/misp-feed/ (manifest.json, hashes.csv, one file per event)"
+            )));
+        }
+        let request = service::export::ExportRequest::for_feed(&collection, &name, &params)?;
         let prepared = node.prepare_export(&principal, &request)?;
-        let (length, digest) = match prepared.file(&file) {
-            Some((f, digest)) => (f.contents.len(), digest),
-            None => return Err(service::Error::NotFound),
+        let (length, digest, media_type) = match &file {
+            None => (prepared.len(), prepared.digest().to_owned(), prepared.media_type()),
+            Some(file) => {
+                let (f, digest) = prepared.file(file).ok_or(service::Error::NotFound)?;
+                let media_type = if file.ends_with(".csv") {
+                    "text/csv; charset=utf-8"
+                } else {
+                    "application/json"
+                };
+                (f.contents.len(), digest, media_type)
+            }
         };
         let etag = format!("\"{digest}\"");
         if if_none_match.as_deref().is_some_and(|tags| none_match(tags, &etag)) {
-            return Ok::<_, service::Error>((etag, Outcome::NotModified));
+            return Ok::<_, service::Error>((etag, media_type, Outcome::NotModified));
         }
         if head {
-            return Ok((etag, Outcome::Head(length)));
+            return Ok((etag, media_type, Outcome::Head(length)));
         }
-        let body = node.release_file(prepared, &file)?.map(|f| f.contents);
-        Ok((etag, Outcome::Full(body.unwrap_or_default())))
+        let body = match &file {
+            None => node.release(prepared)?.into_iter().next(),
+            Some(file) => node.release_file(prepared, file)?,
+        };
+        Ok((etag, media_type, Outcome::Full(body.map(|f| f.contents).unwrap_or_default())))
     })
     .await??;
     Ok(respond(etag, media_type, outcome))

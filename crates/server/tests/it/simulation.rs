@@ -271,17 +271,7 @@ impl service::federation::Remote for Link<'_> {
         collection: &str,
         query: &str,
     ) -> Result<client::ObjectsPage, service::Error> {
-        #[derive(serde::Deserialize)]
-        struct Raw {
-            #[serde(default)]
-            more: bool,
-            next: Option<String>,
-            #[serde(default)]
-            objects: Vec<Box<RawValue>>,
-        }
-        let raw: Raw =
-            self.json(&format!("/meridian/collections/{collection}/objects/?{query}"))?;
-        Ok(client::ObjectsPage { objects: raw.objects, more: raw.more, next: raw.next })
+        self.json(&format!("/meridian/collections/{collection}/objects/?{query}"))
     }
     fn add_objects(
         &self,
