@@ -69,6 +69,12 @@ enum Command {
     Erase(steward_cmd::EraseArgs),
 }
 
+// The node's work is many short-lived allocations on several threads (parsed objects, pages,
+// JSON); glibc's allocator spent about a tenth of a POST's CPU time in malloc and free
+// (BENCHMARKS.md, "TAXII server").
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 fn main() -> ExitCode {
     let args = Args::parse();
     init_tracing(args.log.as_deref());
