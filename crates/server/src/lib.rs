@@ -76,6 +76,16 @@ pub(crate) struct AppState {
     pub(crate) node: Arc<Node>,
     pub(crate) metrics: Arc<Metrics>,
     pub(crate) body_timeout: Duration,
+    /// Admission for POSTed envelopes, which are CPU-bound (parse, validate, hash, insert):
+    /// more of them at once than the machine has cores only adds switching and cache misses,
+    /// so the rest wait here, in arrival order, with their bodies already read.
+    pub(crate) ingest: Arc<tokio::sync::Semaphore>,
+}
+
+/// POSTs ingested at once: two per core (one can prepare while another waits for the writer
+/// or its commit; group commit still gathers them).
+fn ingest_permits() -> usize {
+    2 * std::thread::available_parallelism().map_or(2, std::num::NonZeroUsize::get)
 }
 
 /// The application: every route, with `node` behind it.
@@ -85,8 +95,12 @@ pub fn router(node: Arc<Node>, options: &Options) -> Router {
 
 fn router_with_metrics(node: Arc<Node>, options: &Options, metrics: Arc<Metrics>) -> Router {
     let root = format!("/{}", node.options().api_root);
-    let state =
-        AppState { node, metrics: Arc::clone(&metrics), body_timeout: options.body_timeout };
+    let state = AppState {
+        node,
+        metrics: Arc::clone(&metrics),
+        body_timeout: options.body_timeout,
+        ingest: Arc::new(tokio::sync::Semaphore::new(ingest_permits())),
+    };
     Router::new()
         .route("/taxii2/", get(routes::discovery))
         .route(&format!("{root}/"), get(routes::api_root))

@@ -210,6 +210,8 @@ pub(crate) async fn post_objects(
         Ok(Err(_)) => return Err(too_large()),
         Ok(Ok(bytes)) => bytes,
     };
+    // The semaphore is never closed, so the permit always comes.
+    let _permit = state.ingest.acquire().await;
     let status =
         with_principal(&state, &headers, move |node, p| node.add_objects(p, &id, &body)).await?;
     state.metrics.objects(status.success_count, status.failure_count);

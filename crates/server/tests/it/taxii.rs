@@ -217,6 +217,82 @@ async fn filters() {
     assert!(spec.get("objects").is_none());
 }
 
+/// More concurrent POSTs than the server admits at once (two per core) and than group commit
+/// gathers: every one is acknowledged with all its objects, and the collection then holds each
+/// object exactly once, in strictly increasing `date_added` order.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn concurrent_posts_are_all_stored_once_in_order() {
+    const POSTS: usize = 24;
+    const EACH: usize = 50;
+    let f = fixture();
+    let base = "/meridian/collections/shared-indicators";
+    let mut tasks = tokio::task::JoinSet::new();
+    for post in 0..POSTS {
+        let objects: Vec<Value> = (0..EACH)
+            .map(|i| {
+                json!({"type": "indicator", "spec_version": "2.1",
+                       "id": format!("indicator--00000000-0000-4000-8000-{:06}{:06}", post, i),
+                       "created": "2026-05-01T00:00:00.000Z", "modified": "2026-05-01T00:00:00.000Z",
+                       "object_marking_refs": ["marking-definition--94868c89-83c2-464b-929b-a1a8aa3c8487"],
+                       "pattern": format!("[domain-name:value = 'c{post}-{i}.example']"),
+                       "pattern_type": "stix", "valid_from": "2026-05-01T00:00:00Z"})
+            })
+            .collect();
+        let request = Request::builder()
+            .method("POST")
+            .uri(format!("{base}/objects/"))
+            .header("accept", TAXII)
+            .header("content-type", TAXII)
+            .header("authorization", f.bearer("de-analyst"))
+            .body(Body::from(json!({ "objects": objects }).to_string()))
+            .expect("request builds");
+        let app = f.app.clone();
+        tasks.spawn(async move {
+            let response = app.oneshot(request).await.expect("router answers");
+            let status = response.status();
+            let body = http_body_util::BodyExt::collect(response.into_body())
+                .await
+                .expect("body")
+                .to_bytes();
+            (status, serde_json::from_slice::<Value>(&body).unwrap_or(Value::Null))
+        });
+    }
+    let replies = tokio::time::timeout(std::time::Duration::from_secs(120), tasks.join_all())
+        .await
+        .expect("every POST is answered (no stall in admission or group commit)");
+    for (status, body) in &replies {
+        assert_eq!(*status, StatusCode::ACCEPTED, "{body}");
+        assert_eq!(body["success_count"].as_u64(), Some(EACH as u64), "{body}");
+    }
+    let mut added = Vec::new();
+    let mut next: Option<String> = None;
+    loop {
+        let path = match &next {
+            Some(n) => format!("{base}/manifest/?limit=500&next={n}"),
+            None => format!("{base}/manifest/?limit=500"),
+        };
+        let page = f.get(&path, "de-analyst").await.json();
+        for record in page["objects"].as_array().into_iter().flatten() {
+            added.push((
+                record["date_added"].as_str().unwrap_or_default().to_owned(),
+                record["id"].as_str().unwrap_or_default().to_owned(),
+            ));
+        }
+        match page["next"].as_str() {
+            Some(n) if page["more"] == json!(true) => next = Some(n.to_owned()),
+            _ => break,
+        }
+    }
+    assert!(added.windows(2).all(|w| w[0].0 < w[1].0), "date_added strictly increases");
+    let posted: Vec<&String> = added
+        .iter()
+        .map(|(_, id)| id)
+        .filter(|id| id.starts_with("indicator--00000000-"))
+        .collect();
+    let unique: std::collections::HashSet<&&String> = posted.iter().collect();
+    assert_eq!((posted.len(), unique.len()), (POSTS * EACH, POSTS * EACH));
+}
+
 #[tokio::test]
 async fn post_status_versions_manifest_and_delete() {
     let f = fixture();
