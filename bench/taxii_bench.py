@@ -29,6 +29,7 @@ import http.client
 import json
 import os
 import random
+import shutil
 import signal
 import socket
 import statistics
@@ -359,6 +360,7 @@ def main():
     parser.add_argument("--skip-medallion", action="store_true")
     parser.add_argument("--skip-paging", action="store_true")
     parser.add_argument("--skip-cells", action="store_true", help="only the paging check")
+    parser.add_argument("--keep", action="store_true", help="keep the work directory (data of every server)")
     args = parser.parse_args()
 
     work = tempfile.mkdtemp(prefix="meridian-bench-")
@@ -453,6 +455,11 @@ def main():
     db = os.path.join(meridian.data, "meridian.db")
     db_size = os.path.getsize(db) if os.path.exists(db) else 0
     report(results, paging, args, db_size)
+    if args.keep:
+        log(f"kept {work}")
+    else:
+        # Each run leaves gigabytes of server data behind otherwise.
+        shutil.rmtree(work, ignore_errors=True)
 
 
 def median_of(runs, key):
