@@ -339,6 +339,10 @@ pub struct PreparedExport {
     pub skipped: Vec<Skipped>,
     /// The RPZ serial and content digest used, for the caller's state file.
     pub rpz_state: Option<RpzState>,
+    /// The first moment (at or after the request's `now`) at which an indicator read for the
+    /// export stops being valid (`valid_until`): the export changes then even if nothing else
+    /// does.
+    pub changes_at: Option<stix::Timestamp>,
 }
 
 impl PreparedExport {
@@ -351,6 +355,16 @@ impl PreparedExport {
     /// The media type of the (first) file.
     pub fn media_type(&self) -> &'static str {
         self.media_type
+    }
+
+    /// How many files the export has.
+    pub fn file_count(&self) -> usize {
+        self.files.len()
+    }
+
+    /// The names of the files, in order.
+    pub fn file_names(&self) -> impl Iterator<Item = &str> {
+        self.files.iter().map(|f| f.name.as_str())
     }
 
     /// The total size of the files, in bytes.
@@ -367,8 +381,27 @@ impl PreparedExport {
     /// event), and the SHA-256 of its contents (lower-case hex, a strong entity tag).
     pub fn file(&self, name: &str) -> Option<(&ExportFile, String)> {
         let file = self.files.iter().find(|f| f.name == name)?;
-        let digest = Sha256::digest(&file.contents).iter().map(|b| format!("{b:02x}")).collect();
-        Some((file, digest))
+        Some((file, crate::feed_tags::hex_digest(&file.contents)))
+    }
+}
+
+/// Moves `earliest` to the object's `valid_until` when that is not before `now` and before
+/// `earliest` (an indicator that expires exactly at `now` still counts: the export may still
+/// carry it, and must be written again once it no longer does).
+fn note_expiry(
+    object: &stix::Object,
+    now: &stix::Timestamp,
+    earliest: &mut Option<stix::Timestamp>,
+) {
+    let until = object
+        .get("valid_until")
+        .and_then(serde_json::Value::as_str)
+        .and_then(|t| t.parse::<stix::Timestamp>().ok());
+    if let Some(until) = until
+        && until >= *now
+        && earliest.as_ref().is_none_or(|e| until < *e)
+    {
+        *earliest = Some(until);
     }
 }
 
@@ -401,13 +434,13 @@ impl Pending {
 }
 
 /// Who an export is for.
-struct Recipient {
+pub(crate) struct Recipient {
     /// Whose grants decide which collections are read.
     access: Principal,
     /// The partner node, its organisation and agreement, when the recipient is a partner.
-    partner: Option<(store::Peer, store::Org, policy::Agreement)>,
+    pub(crate) partner: Option<(store::Peer, store::Org, policy::Agreement)>,
     /// The ledger's name for the recipient.
-    name: String,
+    pub(crate) name: String,
 }
 
 impl Recipient {
@@ -424,7 +457,11 @@ impl Recipient {
 impl Node {
     /// Who receives: the partner `peer` (its organisation's grants and its agreement), or the
     /// caller — served as a partner when its organisation runs a configured peer, as TAXII does.
-    fn recipient(&self, caller: &Principal, peer: Option<&str>) -> Result<Recipient, Error> {
+    pub(crate) fn recipient(
+        &self,
+        caller: &Principal,
+        peer: Option<&str>,
+    ) -> Result<Recipient, Error> {
         if let Some(name) = peer {
             let federation = self.federation.as_ref().ok_or(Error::NotFound)?;
             let peer =
@@ -544,6 +581,7 @@ impl Node {
         options.warninglists = Some(warninglists);
         options.min_confidence = request.min_confidence;
         options.since = request.since.clone();
+        let mut changes_at = None;
         let mut pending = Pending {
             recipient: recipient.name.clone(),
             org: Some(recipient.access.org.name.clone()),
@@ -565,6 +603,7 @@ impl Node {
                     &collections,
                     &["indicator".to_owned()],
                     |version, rule, object| {
+                        note_expiry(&object, &request.now, &mut changes_at);
                         if let Some(selected) = selector.select(object) {
                             sink.add(&selected)?;
                             pending.push(&version.id, &version.version, rule);
@@ -583,6 +622,7 @@ impl Node {
                     policy_withheld,
                     skipped: Vec::new(),
                     rpz_state,
+                    changes_at: None,
                 }
             }
             Purpose::Sharing => {
@@ -595,6 +635,7 @@ impl Node {
                     &collections,
                     &[],
                     |version, rule, object| {
+                        note_expiry(&object, &request.now, &mut changes_at);
                         versions.insert(object_key(&object), (version.version.into(), rule));
                         objects.push(object);
                         Ok(())
@@ -618,6 +659,7 @@ impl Node {
                     policy_withheld,
                     skipped,
                     rpz_state: None,
+                    changes_at: None,
                 }
             }
         };
@@ -627,6 +669,7 @@ impl Node {
         }
         prepared.digest = hasher.finalize().iter().map(|b| format!("{b:02x}")).collect();
         prepared.pending = pending;
+        prepared.changes_at = changes_at;
         Ok(prepared)
     }
 

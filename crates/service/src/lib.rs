@@ -24,12 +24,14 @@ mod erasure;
 mod error;
 pub mod export;
 pub mod federation;
+mod feed_tags;
 mod node;
 mod policy_config;
 pub mod sharing;
 
 pub use erasure::Erased;
 pub use error::Error;
+pub use feed_tags::FeedInputs;
 pub use node::{ImportReport, Node, ObjectPage, Options, now_micros};
 pub use policy_config::{OrgDeclarations, PolicyConfig};
 pub use store::micros_to_timestamp;

@@ -91,6 +91,8 @@ pub struct Node {
     pub(crate) warninglists: Arc<formats::Warninglists>,
     /// Organisations, users, collections, grants and sharing rules between requests.
     directory: DirectoryCache,
+    /// Entity tags of feeds already written (`feed_tags.rs`).
+    pub(crate) feed_tags: crate::feed_tags::FeedTags,
 }
 
 impl std::fmt::Debug for Node {
@@ -129,6 +131,7 @@ impl Node {
             pseudonym_secret,
             warninglists: Arc::new(formats::Warninglists::new()),
             directory,
+            feed_tags: crate::feed_tags::FeedTags::default(),
         })
     }
 

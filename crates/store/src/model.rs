@@ -343,6 +343,9 @@ pub trait Store: Send + Sync {
     /// marking definitions held in collections change, whichever process changed them. One
     /// cheap read: callers that cache those tables check it on every request.
     fn directory_version(&self) -> Result<i64, Error>;
+    /// A number that changes whenever an object version enters or leaves a collection (ingest,
+    /// removal, purge), whichever process made the change. One cheap read.
+    fn content_version(&self) -> Result<i64, Error>;
     /// Every version of every marking definition held in a collection, as JSON.
     fn marking_definitions(&self) -> Result<Vec<String>, Error>;
     /// A persistent node secret (created on first use), e.g. the key for pagination tokens.

@@ -139,6 +139,13 @@ CREATE TRIGGER grants_added AFTER INSERT ON grants BEGIN UPDATE directory_versio
 CREATE TRIGGER grants_changed AFTER UPDATE ON grants BEGIN UPDATE directory_version SET version = version + 1; END;
 CREATE TRIGGER grants_removed AFTER DELETE ON grants BEGIN UPDATE directory_version SET version = version + 1; END;
 ",
+    r"
+-- Version 4: the content version. `ingest` (when it added a version), `remove` and `purge` bump
+-- it in their transaction, whichever process runs them; a feed whose directory and content
+-- versions have not moved still has the bytes it had (see service::export's feed tags).
+CREATE TABLE content_version (id INTEGER PRIMARY KEY CHECK (id = 1), version INTEGER NOT NULL);
+INSERT INTO content_version (id, version) VALUES (1, 0);
+",
 ];
 
 /// Page cache of the writer connection, in KiB: large enough that ingest seldom reads pages of
@@ -358,6 +365,8 @@ fn ingest_batch(
     // The highest `seq` this process handed out may be above the stored one after a removal;
     // never go back below it.
     let mut last = stored.max(committed_seq.get(collection).copied().unwrap_or(0));
+    // Every new collection entry takes the next `seq`, also for a version stored before.
+    let first_free = last;
     let mut outcomes = Vec::with_capacity(prepared.len());
     let mut markings_added = false;
     {
@@ -379,6 +388,9 @@ fn ingest_batch(
     }
     if markings_added {
         bump_directory_version(conn)?;
+    }
+    if last > first_free {
+        bump_content_version(conn)?;
     }
     if let Some(status) = status {
         let json = (status.json)(&outcomes)?;
@@ -453,6 +465,12 @@ const MARKING_DEFINITION: &str = "marking-definition";
 /// Tells caches of the directory (see migration 3) that it changed.
 fn bump_directory_version(tx: &Connection) -> Result<(), Error> {
     tx.prepare_cached("UPDATE directory_version SET version = version + 1")?.execute([])?;
+    Ok(())
+}
+
+/// Tells caches of what collections hold (see migration 4) that it changed.
+fn bump_content_version(tx: &Connection) -> Result<(), Error> {
+    tx.prepare_cached("UPDATE content_version SET version = version + 1")?.execute([])?;
     Ok(())
 }
 
@@ -820,6 +838,9 @@ impl Store for SqliteStore {
             if types.iter().any(|t| t == MARKING_DEFINITION) {
                 bump_directory_version(&tx)?;
             }
+            if !types.is_empty() {
+                bump_content_version(&tx)?;
+            }
             for id in &query.ids {
                 refresh_flags(&tx, collection, id)?;
             }
@@ -845,6 +866,9 @@ impl Store for SqliteStore {
                 }
                 let removed = tx.execute("DELETE FROM objects WHERE id = ?1", [object_id])?;
                 tx.execute("DELETE FROM conflicts WHERE object_id = ?1", [object_id])?;
+                if removed > 0 || !types.is_empty() {
+                    bump_content_version(&tx)?;
+                }
                 tx.commit()?;
                 Ok(removed)
             })();
@@ -862,6 +886,12 @@ impl Store for SqliteStore {
             Ok(cached_row(c, "SELECT version FROM directory_version WHERE id = 1", [], |r| {
                 r.get(0)
             })?)
+        })
+    }
+
+    fn content_version(&self) -> Result<i64, Error> {
+        self.read(|c| {
+            Ok(cached_row(c, "SELECT version FROM content_version WHERE id = 1", [], |r| r.get(0))?)
         })
     }
 
@@ -1637,6 +1667,38 @@ mod tests {
         assert_eq!(other.purge(statement.1.id().as_str()).unwrap_or_else(|e| panic!("{e}")), 1);
         changed("a marking definition erased");
         assert!(store.marking_definitions().unwrap_or_else(|e| panic!("{e}")).is_empty());
+    }
+
+    #[test]
+    fn the_content_version_follows_what_collections_hold_from_any_connection() {
+        let (dir, store) = open();
+        let other = SqliteStore::open(&Options::new(dir.path())).unwrap_or_else(|e| panic!("{e}"));
+        let version = || store.content_version().unwrap_or_else(|e| panic!("{e}"));
+        let seen = std::cell::Cell::new(version());
+        let changed = |what: &str, expected: bool| {
+            let now = version();
+            assert_eq!(now > seen.get(), expected, "{what}: {} -> {now}", seen.get());
+            assert!(now >= seen.get(), "{what}: the version went back");
+            seen.set(now);
+        };
+        let item = indicator("2024-01-01T00:00:00.000Z", ACME);
+        ingest(&other, std::slice::from_ref(&item), 1);
+        changed("a new version", true);
+        ingest(&other, std::slice::from_ref(&item), 1);
+        changed("the same version again (unchanged)", false);
+        other
+            .grant("c1", Grant { grantee: Grantee::Org(9), can_read: true, can_write: false })
+            .unwrap_or_else(|e| panic!("{e}"));
+        changed("a grant (the directory's, not the content's)", false);
+        let query = Query { ids: vec![item.1.id().to_string()], ..all() };
+        assert_eq!(other.remove("c1", &query).unwrap_or_else(|e| panic!("{e}")), 1);
+        changed("a removal", true);
+        assert_eq!(other.remove("c1", &query).unwrap_or_else(|e| panic!("{e}")), 0);
+        changed("a removal of nothing", false);
+        ingest(&other, std::slice::from_ref(&item), 1);
+        changed("the version back", true);
+        assert_eq!(other.purge(item.1.id().as_str()).unwrap_or_else(|e| panic!("{e}")), 1);
+        changed("an erasure", true);
     }
 
     #[test]

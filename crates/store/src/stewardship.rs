@@ -206,6 +206,19 @@ impl Ledger {
         Ok(stmt.exists([object_id, version])?)
     }
 
+    /// A value that changes whenever a person decides a review (approves or rejects, again or
+    /// for the first time): what an approval lets out depends on it.
+    ///
+    /// # Errors
+    /// Database failures.
+    pub fn review_version(&self) -> Result<(i64, i64), Error> {
+        let conn = self.conn.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+        let mut stmt = conn.prepare_cached(
+            "SELECT COUNT(decided_at), COALESCE(SUM(decided_at), 0) FROM reviews WHERE decided_at IS NOT NULL",
+        )?;
+        Ok(stmt.query_row([], |r| Ok((r.get(0)?, r.get(1)?)))?)
+    }
+
     /// Records that `object_id` was erased from this node. Returns false when it already was
     /// (the first record stays).
     ///
@@ -362,9 +375,13 @@ mod tests {
         assert_eq!(pending.len(), 2);
         assert_eq!((pending[0].hits, pending[0].queued_at), (2, 10));
         let first = pending[0].id;
+        let version = || ledger.review_version().unwrap_or_else(|e| panic!("{e}"));
+        let undecided = version();
         ledger
             .decide_review(first, Verdict::Approved, "admin", 30)
             .unwrap_or_else(|e| panic!("{e}"));
+        let decided = version();
+        assert_ne!(decided, undecided, "a verdict changes the review version");
         let again = ledger.decide_review(first, Verdict::Rejected, "other", 40).unwrap_err();
         assert_eq!(again.to_string(), format!("review {first} was already approved by admin"));
         assert!(matches!(
@@ -374,6 +391,7 @@ mod tests {
         // A version queued again after its verdict keeps the verdict.
         ledger.queue_reviews(&[request(1)], 50).unwrap_or_else(|e| panic!("{e}"));
         assert_eq!(ledger.reviews(true).unwrap_or_default().len(), 1);
+        assert_eq!(version(), decided, "queueing changes nothing that is let out");
         assert!(ledger.is_approved("note--1", "2026-01-01T00:00:00.000Z").unwrap_or_default());
         assert!(!ledger.is_approved("note--2", "2026-01-01T00:00:00.000Z").unwrap_or(true));
 

@@ -556,3 +556,68 @@ async fn the_misp_feed_directory_is_served_per_token() {
         assert_eq!(f.feed(&path, "de-analyst").await.status, StatusCode::NOT_FOUND, "{path}");
     }
 }
+
+/// A poller's `If-None-Match` is answered from the tag kept when its feed was last written, but
+/// only while nothing the feed depends on changed: an indicator expiring, a version entering or
+/// leaving the collection, a withdrawn grant (404, not 304) each make the node write it again.
+#[tokio::test]
+async fn a_kept_tag_answers_only_while_nothing_the_feed_depends_on_changed() {
+    use store::Store as _;
+    let f = fixture();
+    let path = "/feeds/shared-indicators/plain";
+    let revalidate = |etag: String| {
+        let request = get(path, Some(&f.bearer("energy-analyst")), &[("if-none-match", &etag)]);
+        f.send(request)
+    };
+    // An indicator valid for two more seconds.
+    let until = service::micros_to_timestamp(service::now_micros() + 2_000_000);
+    post(
+        &f,
+        vec![indicator(
+            20,
+            "[domain-name:value = 'short-lived.kestrel.example']",
+            json!({ "valid_until": until }),
+        )],
+    )
+    .await;
+    let first = f.feed(path, "energy-analyst").await;
+    assert!(first.text().contains("short-lived.kestrel.example"), "{}", first.text());
+    let tag = first.header("etag").to_owned();
+    assert_eq!(revalidate(tag.clone()).await.status, StatusCode::NOT_MODIFIED);
+    let records = f.feed_records("energy-analyst").len();
+
+    // Once it has expired, the same tag gets the feed without it.
+    let wait = until.parse::<stix::Timestamp>().expect("timestamp").unix().0 + 1
+        - stix::Timestamp::now().unix().0;
+    tokio::time::sleep(std::time::Duration::from_secs(u64::try_from(wait).unwrap_or(0))).await;
+    let expired = revalidate(tag.clone()).await;
+    assert_eq!(expired.status, StatusCode::OK, "an expired indicator left the feed");
+    assert!(!expired.text().contains("short-lived.kestrel.example"));
+    assert!(f.feed_records("energy-analyst").len() > records, "a 200 is recorded");
+    let tag = expired.header("etag").to_owned();
+    assert_eq!(revalidate(tag.clone()).await.status, StatusCode::NOT_MODIFIED);
+
+    // A version leaving the collection (its creator deletes it) changes the feed.
+    let gone = "indicator--0b1c2d3e-4f50-4a6b-8c7d-000000000021";
+    post(&f, vec![indicator(21, "[domain-name:value = 'brief-c2.kestrel.example']", json!({}))])
+        .await;
+    let with = revalidate(tag.clone()).await;
+    assert_eq!(with.status, StatusCode::OK);
+    assert!(with.text().contains("brief-c2.kestrel.example"));
+    let tag_with = with.header("etag").to_owned();
+    let object = format!("/meridian/collections/shared-indicators/objects/{gone}/");
+    assert_eq!(f.call("DELETE", &object, Some("us-analyst"), None).await.status, StatusCode::OK);
+    let without = revalidate(tag_with).await;
+    assert_eq!(without.status, StatusCode::OK, "a removal changes the feed");
+    assert!(!without.text().contains("brief-c2.kestrel.example"));
+    assert_eq!(without.body, expired.body);
+    assert_eq!(revalidate(tag.clone()).await.status, StatusCode::NOT_MODIFIED);
+
+    // Withdrawing the organisation's grant (from another process) hides the feed: 404, never
+    // a 304 from the kept tag.
+    let admin = store::SqliteStore::open(&store::Options::new(f.dir.path())).expect("store opens");
+    let org = admin.org_by_name("energie-nord").expect("read").expect("the demo organisation");
+    let collection = admin.collection("shared-indicators").expect("read").expect("collection");
+    admin.revoke_grant(&collection.id, store::Grantee::Org(org.id)).expect("revoke");
+    assert_eq!(revalidate(tag).await.status, StatusCode::NOT_FOUND);
+}

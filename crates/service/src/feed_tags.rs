@@ -1,0 +1,133 @@
+//! Entity tags of feeds already written, so that a poller whose `If-None-Match` still matches
+//! gets its 304 without the feed being written again (at a million indicators that took tens of
+//! seconds of CPU per poll).
+//!
+//! A tag is kept per caller (user) and request (collection, format, parameters) with the
+//! [`FeedInputs`] read *before* the feed was written: the store's directory version (grants,
+//! organisations, users, tokens, statement markings) and content version (every object version
+//! entering or leaving a collection), the ledger's review verdicts, and the recipient's partner
+//! agreement; and with the first moment at which an indicator's `valid_until` passes. A kept
+//! tag answers only while all of that is unchanged and that moment has not come; anything else
+//! writes the feed again. The worst a missed input could do is answer 304 to a caller whose
+//! content changed: a kept tag never sends content, so it cannot disclose anything, and
+//! authentication and the collection's existence are checked as for every feed before it is
+//! consulted (a withdrawn grant changes the directory version).
+
+use std::collections::HashMap;
+use std::hash::{Hash as _, Hasher as _};
+use std::sync::Mutex;
+
+use sha2::{Digest as _, Sha256};
+
+use crate::export::{ExportRequest, PreparedExport};
+use crate::{Error, Node, Principal};
+
+/// Tags kept at most; when full, the cache starts over (pollers then pay one full write each).
+const MAX_TAGS: usize = 4096;
+
+/// What a feed's bytes depend on besides its request and the clock.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FeedInputs {
+    directory: i64,
+    content: i64,
+    reviews: (i64, i64),
+    recipient: u64,
+}
+
+/// The tags of one feed as last written for one caller.
+#[derive(Debug)]
+struct Kept {
+    inputs: FeedInputs,
+    changes_at: Option<stix::Timestamp>,
+    /// The whole feed's digest.
+    digest: String,
+    /// Each file's digest, for directory feeds (a MISP feed).
+    files: HashMap<String, String>,
+}
+
+/// The kept tags, by caller and request.
+#[derive(Debug, Default)]
+pub(crate) struct FeedTags {
+    kept: Mutex<HashMap<(store::UserId, String), Kept>>,
+}
+
+impl Node {
+    /// The inputs of `request` for `caller` as of now. Read them before writing the feed.
+    ///
+    /// # Errors
+    /// Store and ledger failures; an unknown partner.
+    pub fn feed_inputs(
+        &self,
+        caller: &Principal,
+        request: &ExportRequest,
+    ) -> Result<FeedInputs, Error> {
+        let directory = self.store.directory_version()?;
+        let content = self.store.content_version()?;
+        let reviews = self.ledger.review_version()?;
+        let recipient = self.recipient(caller, request.partner.as_deref())?;
+        let mut hasher = std::collections::hash_map::DefaultHasher::new();
+        recipient.name.hash(&mut hasher);
+        if let Some((peer, org, agreement)) = &recipient.partner {
+            format!("{peer:?}\n{org:?}\n{agreement:?}").hash(&mut hasher);
+        }
+        Ok(FeedInputs { directory, content, reviews, recipient: hasher.finish() })
+    }
+
+    /// The tag (digest) of feed `key` — of its file `file`, for a directory feed — as last
+    /// written for `caller`, if `inputs` are still those it was written from and `now` is before
+    /// any of its indicators expires.
+    pub fn kept_feed_tag(
+        &self,
+        caller: &Principal,
+        key: &str,
+        inputs: &FeedInputs,
+        file: Option<&str>,
+        now: &stix::Timestamp,
+    ) -> Option<String> {
+        let kept = self.feed_tags.kept.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+        let entry = kept.get(&(caller.user.id, key.to_owned()))?;
+        if entry.inputs != *inputs || entry.changes_at.as_ref().is_some_and(|at| now >= at) {
+            return None;
+        }
+        match file {
+            None => Some(entry.digest.clone()),
+            Some(file) => entry.files.get(file).cloned(),
+        }
+    }
+
+    /// Keeps the tags of `export`, written for `caller` from `inputs` (read before it was
+    /// written), under `key`.
+    pub fn keep_feed_tag(
+        &self,
+        caller: &Principal,
+        key: String,
+        inputs: FeedInputs,
+        export: &PreparedExport,
+    ) {
+        let files = if export.file_count() > 1 {
+            export
+                .file_names()
+                .filter_map(|name| export.file(name).map(|(_, digest)| (name.to_owned(), digest)))
+                .collect()
+        } else {
+            HashMap::new()
+        };
+        let entry = Kept {
+            inputs,
+            changes_at: export.changes_at.clone(),
+            digest: export.digest().to_owned(),
+            files,
+        };
+        let mut kept =
+            self.feed_tags.kept.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+        if kept.len() >= MAX_TAGS {
+            kept.clear();
+        }
+        kept.insert((caller.user.id, key), entry);
+    }
+}
+
+/// The lower-case hex SHA-256 of `bytes`.
+pub(crate) fn hex_digest(bytes: &[u8]) -> String {
+    Sha256::digest(bytes).iter().map(|b| format!("{b:02x}")).collect()
+}
