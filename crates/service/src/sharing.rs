@@ -327,17 +327,30 @@ impl Sharing {
             context.reviewed = true;
             decision = policy::decide(&object, &recipient, policy, &context);
         }
+        // The ledger names the agreement a partner received under (etc/agreement.toml.example).
+        let agreement = match audience {
+            Audience::Partner { agreement, .. } => Some(agreement.name.as_str()),
+            Audience::User(_) => None,
+        };
         match decision {
             policy::Decision::Share => Outcome::Share {
                 object,
                 redacted: false,
-                rule: "shared under TLP and grants".into(),
+                rule: match agreement {
+                    Some(name) => format!("shared under TLP, grants and agreement `{name}`"),
+                    None => "shared under TLP and grants".into(),
+                },
                 transform: None,
             },
             policy::Decision::ShareRedacted(redactions) => Outcome::Share {
                 object: policy::redact(&object, &redactions),
                 redacted: true,
-                rule: "shared redacted under TLP, agreement and PII rules".into(),
+                rule: match agreement {
+                    Some(name) => {
+                        format!("shared redacted under TLP, agreement `{name}` and PII rules")
+                    }
+                    None => "shared redacted under TLP and PII rules".into(),
+                },
                 transform: Some(format!("{} redactions", redactions.edits().len())),
             },
             policy::Decision::Withhold(reason) => {

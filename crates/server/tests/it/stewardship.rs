@@ -264,3 +264,71 @@ async fn declared_identities_are_pseudonymised_for_partners() {
     let (_, own) = n.call("GET", &format!("{SHARED}{de}/"), "energy-analyst", None).await;
     assert_eq!(own["objects"][0]["name"], "DE-CERT incident desk");
 }
+
+/// An account of a partner node's organisation polls feeds as that node would pull: what its
+/// agreement lets through (no more than TLP:AMBER here, submitters pseudonymised), exactly its
+/// TAXII view minus what no export carries, recorded under the agreement.
+#[tokio::test]
+async fn a_partner_accounts_feeds_follow_its_agreement() {
+    let de = "identity--7d1e0b2c-3d4e-4f5a-8b6c-7d8e9f0a1b2c";
+    let n = node_with(
+        true,
+        &format!("holder = \"node-operator\"\n[orgs.de-cert]\nidentities = [\"{de}\"]\n"),
+    );
+    let green = stix::Tlp::Green.marking_id();
+    let identity = json!({"type": "identity", "spec_version": "2.1", "id": de,
+        "created": "2026-07-01T00:00:00.000Z", "modified": "2026-07-01T00:00:00.000Z",
+        "name": "DE-CERT incident desk", "identity_class": "organization",
+        "object_marking_refs": [green]});
+    let mut signed = indicator(7, green);
+    signed["created_by_ref"] = json!(de);
+    let strict = indicator(8, stix::Tlp::AmberStrict.marking_id());
+    let (_, status) = n
+        .call("POST", SHARED, "de-analyst", Some(json!({"objects": [identity, signed, strict]})))
+        .await;
+    assert_eq!(status["success_count"], 3, "{status}");
+    let (status, bundle) = n.call("GET", "/feeds/shared-indicators/stix", "us-analyst", None).await;
+    assert_eq!(status, StatusCode::OK, "{bundle}");
+    let objects = bundle["objects"].as_array().cloned().unwrap_or_default();
+    let text = bundle.to_string();
+    let leaked: Vec<&Value> = objects
+        .iter()
+        .filter(|o| o.to_string().contains(de) || o.to_string().contains("DE-CERT incident desk"))
+        .collect();
+    assert!(leaked.is_empty(), "submitter reached the partner: {leaked:#?}");
+    assert!(text.contains("erase-7.example"));
+    for marking in [stix::Tlp::Red.marking_id(), stix::Tlp::AmberStrict.marking_id()] {
+        // (The public TLP definitions themselves may travel; nothing marked with these may.)
+        let marked: Vec<&Value> = objects
+            .iter()
+            .filter(|o| {
+                o["object_marking_refs"].as_array().is_some_and(|m| m.iter().any(|r| r == marking))
+            })
+            .collect();
+        assert!(marked.is_empty(), "{marking} in a partner's feed: {marked:#?}");
+    }
+    // Exactly the TAXII view, less what no export carries (TLP:RED never reaches a partner).
+    let taxii: std::collections::BTreeSet<String> = n.ids("us-analyst").await.into_iter().collect();
+    let fed: std::collections::BTreeSet<String> =
+        objects.iter().filter_map(|o| o["id"].as_str().map(str::to_owned)).collect();
+    assert!(
+        fed.len() > 10 && fed.is_subset(&taxii),
+        "{:?}",
+        fed.difference(&taxii).collect::<Vec<_>>()
+    );
+    // Recorded under the agreement, one entry per object.
+    let entries = n
+        .ledger
+        .entries(&store::LedgerFilter {
+            recipient: Some("user:us-analyst".into()),
+            ..Default::default()
+        })
+        .expect("ledger reads");
+    let feed: Vec<_> = entries.iter().filter(|e| e.disclosure.channel == "feed").collect();
+    assert_eq!(feed.len(), fed.len());
+    assert!(
+        feed.iter().all(|e| e.disclosure.rule.contains("agreement `us`")),
+        "{:?}",
+        feed.first().map(|e| &e.disclosure.rule)
+    );
+}
