@@ -4,7 +4,9 @@
 //! without allocating per line. Strings are unescaped only when they hold an escape.
 //!
 //! It checks the syntax it walks (RFC 8259) and stops at the first error; nesting is limited to
-//! [`MAX_DEPTH`].
+//! [`MAX_DEPTH`]. [`Walker::walk_some`] visits only the paths a `keep` test wants: the values
+//! under other keys are still checked, with the same errors, but their paths are not built and
+//! nothing is visited (an EVE flow event's `flow` object, most of an alert).
 
 /// How deep objects and arrays may nest.
 pub(crate) const MAX_DEPTH: usize = 64;
@@ -32,13 +34,25 @@ impl Walker {
         text: &[u8],
         visit: &mut dyn FnMut(&[u8], Leaf<'_>),
     ) -> Result<(), String> {
+        self.walk_some(text, &|_| true, visit)
+    }
+
+    /// Walks one JSON object like [`Walker::walk`], but visits a value only when `keep` holds
+    /// for its path and for every path above it (`keep(b"dns")` for `dns.rrname`): `keep` must
+    /// hold for the prefixes of every path wanted.
+    pub(crate) fn walk_some(
+        &mut self,
+        text: &[u8],
+        keep: &dyn Fn(&[u8]) -> bool,
+        visit: &mut dyn FnMut(&[u8], Leaf<'_>),
+    ) -> Result<(), String> {
         self.path.clear();
-        let mut p = Parser { text, pos: 0, walker: self };
+        let mut p = Parser { text, pos: 0, walker: self, keep };
         p.skip_ws();
         if p.peek() != Some(b'{') {
             return Err("a JSON object was expected".to_owned());
         }
-        p.value(visit, 0)?;
+        p.value(visit, 0, true)?;
         p.skip_ws();
         if p.pos != text.len() {
             return Err(format!("unexpected data after the JSON object at byte {}", p.pos));
@@ -51,6 +65,7 @@ struct Parser<'t, 'w> {
     text: &'t [u8],
     pos: usize,
     walker: &'w mut Walker,
+    keep: &'w dyn Fn(&[u8]) -> bool,
 }
 
 impl<'t> Parser<'t, '_> {
@@ -84,10 +99,12 @@ impl<'t> Parser<'t, '_> {
         }
     }
 
+    /// Reads one value; `wanted` says whether its path is kept (and so visited).
     fn value(
         &mut self,
         visit: &mut dyn FnMut(&[u8], Leaf<'_>),
         depth: usize,
+        wanted: bool,
     ) -> Result<(), String> {
         if depth > MAX_DEPTH {
             return Err(format!("JSON nested deeper than {MAX_DEPTH} levels"));
@@ -108,18 +125,22 @@ impl<'t> Parser<'t, '_> {
                     }
                     let outer = self.walker.path.len();
                     let key = self.string()?;
-                    if outer > 0 {
-                        self.walker.path.push(b'.');
-                    }
-                    match key {
-                        Some(raw) => self.walker.path.extend_from_slice(raw),
-                        None => {
-                            let Walker { path, unescaped } = &mut *self.walker;
-                            path.extend_from_slice(unescaped);
+                    let mut keep = false;
+                    if wanted {
+                        if outer > 0 {
+                            self.walker.path.push(b'.');
                         }
+                        match key {
+                            Some(raw) => self.walker.path.extend_from_slice(raw),
+                            None => {
+                                let Walker { path, unescaped } = &mut *self.walker;
+                                path.extend_from_slice(unescaped);
+                            }
+                        }
+                        keep = (self.keep)(&self.walker.path);
                     }
                     self.expect(b':', "expected `:` after a key")?;
-                    self.value(visit, depth + 1)?;
+                    self.value(visit, depth + 1, keep)?;
                     self.walker.path.truncate(outer);
                     self.skip_ws();
                     match self.peek() {
@@ -140,7 +161,7 @@ impl<'t> Parser<'t, '_> {
                     return Ok(());
                 }
                 loop {
-                    self.value(visit, depth + 1)?;
+                    self.value(visit, depth + 1, wanted)?;
                     self.skip_ws();
                     match self.peek() {
                         Some(b',') => self.pos += 1,
@@ -154,6 +175,7 @@ impl<'t> Parser<'t, '_> {
             }
             Some(b'"') => {
                 match self.string()? {
+                    _ if !wanted => {}
                     Some(raw) => visit(&self.walker.path, Leaf::Str(raw)),
                     None => visit(&self.walker.path, Leaf::Str(&self.walker.unescaped)),
                 }
@@ -169,7 +191,9 @@ impl<'t> Parser<'t, '_> {
                     self.pos = start;
                     return self.error("bad number");
                 }
-                visit(&self.walker.path, Leaf::Number(number));
+                if wanted {
+                    visit(&self.walker.path, Leaf::Number(number));
+                }
                 Ok(())
             }
             Some(b't') => self.literal(b"true"),

@@ -108,7 +108,7 @@ impl<'s> LineScanner<'s> {
                 Layout::ZeekJson | Layout::Eve => {
                     let eve = matches!(layout, Layout::Eve);
                     let ctx = &mut self.ctx;
-                    self.walker.walk(line, &mut |path, leaf| {
+                    let mut visit = |path: &[u8], leaf: Leaf<'_>| {
                         let role = if eve {
                             role::eve(path)
                         } else {
@@ -119,7 +119,12 @@ impl<'s> LineScanner<'s> {
                             (Some(Role::Timestamp), Leaf::Number(value)) => ctx.set_ts(value),
                             _ => {}
                         }
-                    })
+                    };
+                    if eve {
+                        self.walker.walk_some(line, &role::eve_wanted, &mut visit)
+                    } else {
+                        self.walker.walk(line, &mut visit)
+                    }
                 }
                 Layout::Csv(csv) => self.csv_line(csv, line),
                 Layout::Text => {
@@ -145,26 +150,41 @@ impl<'s> LineScanner<'s> {
         if header.columns.is_empty() {
             return Err("data before any `#fields` header".to_owned());
         }
+        // Fields are split only up to the last column with a role; the rest of the line is
+        // only counted, for the check against `#fields`.
+        let wanted = header.wanted_columns();
         let mut count = 0;
         let mut start = 0;
-        let ends = memchr::memchr_iter(header.separator, line).chain(std::iter::once(line.len()));
-        for end in ends {
-            let value = &line[start..end];
-            start = end + 1;
-            let column = header.columns.get(count);
+        let mut ends = memchr::memchr_iter(header.separator, line);
+        while count < wanted {
+            let end = ends.next();
+            let value = &line[start..end.unwrap_or(line.len())];
+            let column = &header.columns[count];
             count += 1;
-            let Some((column, role)) = column.and_then(|c| Some((c, c.role?))) else { continue };
-            if value == header.empty.as_slice() || value == header.unset.as_slice() {
-                continue;
-            }
-            let field = column.name.as_bytes();
-            if column.container {
-                for item in value.split(|&b| b == header.set_separator) {
-                    self.ctx.check_escaped(field, role, item);
+            if let Some(role) = column.role
+                && value != header.empty.as_slice()
+                && value != header.unset.as_slice()
+            {
+                let field = column.name.as_bytes();
+                if column.container {
+                    for item in value.split(|&b| b == header.set_separator) {
+                        self.ctx.check_escaped(field, role, item);
+                    }
+                } else {
+                    self.ctx.check_escaped(field, role, value);
                 }
-            } else {
-                self.ctx.check_escaped(field, role, value);
             }
+            match end {
+                Some(end) => start = end + 1,
+                None => {
+                    start = line.len() + 1;
+                    break;
+                }
+            }
+        }
+        if start <= line.len() {
+            let separator = header.separator;
+            count += 1 + line[start..].iter().filter(|&&b| b == separator).count();
         }
         if count != header.columns.len() {
             return Err(format!("{count} fields where `#fields` names {}", header.columns.len()));

@@ -108,3 +108,23 @@ pub(crate) fn eve(path: &[u8]) -> Option<Role> {
         _ => return None,
     })
 }
+
+/// Whether a Suricata EVE key path has a role or leads to one (`dns`, `dns.answers`): the
+/// values under other paths are not visited.
+pub(crate) fn eve_wanted(path: &[u8]) -> bool {
+    matches!(
+        path,
+        b"dns"
+            | b"dns.queries"
+            | b"dns.query"
+            | b"dns.answers"
+            | b"dns.authorities"
+            | b"dns.grouped"
+            | b"tls"
+            | b"quic"
+            | b"http"
+            | b"fileinfo"
+            | b"smtp"
+            | b"email"
+    ) || eve(path).is_some()
+}

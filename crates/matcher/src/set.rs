@@ -1,8 +1,9 @@
 //! `IndicatorSet`: indicators compiled into one immutable, compact index, and the lookups the
 //! scanner makes against it.
 //!
-//! The layout is a handful of flat arrays, so that the set is cheap to build, to share between
-//! threads (it is `Send + Sync` and never changes) and to save to a file:
+//! The set is one buffer of flat tables (`tables.rs`), in the layout of the saved index file
+//! (`saved.rs`), so that it is cheap to build, to share between threads (it is `Send + Sync` and
+//! never changes), to save, and to use straight from a memory-mapped file:
 //!
 //! - `entries`: one 16-byte record per distinct normalised value (kind, value, indicator ids,
 //!   warninglist);
@@ -12,18 +13,23 @@
 //! - `v4` and `v6`: open-addressing tables of exact addresses;
 //! - `v4_ranges` and `v6_ranges`: the CIDR blocks flattened into sorted, disjoint intervals, each
 //!   labelled with the longest prefix covering it, so that one binary search finds the longest
-//!   matching prefix.
+//!   matching prefix;
+//! - structures that make misses cheap: Bloom-style filters in front of the `names` and `v4`
+//!   tables, the first IPv4 interval of every /16, and which label counts listed domains have.
 //!
 //! A domain name is looked up once per suffix (`a.b.example`, `b.example`, `example`): the first
 //! hit is the most specific listed domain. An address is looked up in the exact table, then in
 //! the ranges.
 
 use std::collections::HashMap;
+use std::ops::Range;
+use std::sync::Arc;
 
 use crate::domain;
 use crate::hash::{hash_bytes, hash_u128};
 use crate::indicator::{self, Indicator, Kind};
 use crate::ipnet::{self, Ip};
+use crate::tables::{Array, Backing, Word};
 use crate::warninglist::Warninglist;
 
 /// The range label of addresses that no block covers.
@@ -31,6 +37,9 @@ pub(crate) const NONE: u32 = u32::MAX;
 
 /// An entry's indicator ids beyond this many are dropped (with a warning) when compiling.
 pub const MAX_IDS_PER_VALUE: usize = u16::MAX as usize;
+
+/// IPv4 ranges are bucketed by /16 only when there are more intervals than this.
+const V4_BUCKETS_FROM: usize = 64;
 
 /// A compiled, immutable set of indicators.
 ///
@@ -46,37 +55,76 @@ pub const MAX_IDS_PER_VALUE: usize = u16::MAX as usize;
 /// ```
 #[derive(Clone, Debug)]
 pub struct IndicatorSet {
+    pub(crate) backing: Arc<Backing>,
     pub(crate) seed: u64,
-    pub(crate) entries: Vec<Entry>,
-    pub(crate) arena: Vec<u8>,
-    pub(crate) ids: Vec<u128>,
-    pub(crate) names: Vec<u64>,
-    pub(crate) v4: Vec<u64>,
-    pub(crate) v6_keys: Vec<u128>,
-    pub(crate) v6_entries: Vec<u32>,
-    pub(crate) v4_starts: Vec<u32>,
-    pub(crate) v4_labels: Vec<u32>,
-    pub(crate) v6_starts: Vec<u128>,
-    pub(crate) v6_labels: Vec<u32>,
-    pub(crate) warninglists: Vec<String>,
-    /// Derived from the above, never saved: see [`Derived`].
-    pub(crate) derived: Derived,
-}
-
-/// Structures that make misses cheap, rebuilt whenever a set is compiled or loaded.
-///
-/// Almost every log value misses, and a miss in a table of millions of entries costs a cache
-/// miss. Two Bloom-style bit sets (two bits per value, 8 bits of filter per value, about 5%
-/// false positives) answer most misses from a structure an eighth the size; a table of the first
-/// interval of every /16 narrows the CIDR binary search to the few intervals of that /16.
-#[derive(Clone, Debug, Default)]
-pub(crate) struct Derived {
-    names_filter: Vec<u64>,
-    v4_filter: Vec<u64>,
-    v4_buckets: Vec<u32>,
     /// Bit `n` is set when some listed domain has `n` labels (bit 63: 63 or more), so that
     /// suffixes of other lengths are not looked up at all.
-    domain_labels: u64,
+    pub(crate) domain_labels: u64,
+    pub(crate) sections: Sections,
+    pub(crate) warninglists: Vec<String>,
+}
+
+/// Where each table lies in the set's buffer (byte ranges).
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub(crate) struct Sections {
+    pub(crate) entries: Range<usize>,
+    pub(crate) arena: Range<usize>,
+    pub(crate) ids: Range<usize>,
+    pub(crate) names: Range<usize>,
+    pub(crate) v4: Range<usize>,
+    pub(crate) v6_keys: Range<usize>,
+    pub(crate) v6_entries: Range<usize>,
+    pub(crate) v4_starts: Range<usize>,
+    pub(crate) v4_labels: Range<usize>,
+    pub(crate) v6_starts: Range<usize>,
+    pub(crate) v6_labels: Range<usize>,
+    /// Two bits per value, 8 bits of filter per value (about 5% false positives): most misses
+    /// are answered from a structure an eighth the size of the table.
+    pub(crate) names_filter: Range<usize>,
+    pub(crate) v4_filter: Range<usize>,
+    /// The first IPv4 interval of every /16 (65,537 items), or empty when there are few.
+    pub(crate) v4_buckets: Range<usize>,
+}
+
+impl Sections {
+    /// The number of tables.
+    pub(crate) const COUNT: usize = 14;
+
+    /// The tables from file order.
+    pub(crate) fn from_all(all: [Range<usize>; Sections::COUNT]) -> Sections {
+        let [
+            entries,
+            arena,
+            ids,
+            names,
+            v4,
+            v6_keys,
+            v6_entries,
+            v4_starts,
+            v4_labels,
+            v6_starts,
+            v6_labels,
+            names_filter,
+            v4_filter,
+            v4_buckets,
+        ] = all;
+        Sections {
+            entries,
+            arena,
+            ids,
+            names,
+            v4,
+            v6_keys,
+            v6_entries,
+            v4_starts,
+            v4_labels,
+            v6_starts,
+            v6_labels,
+            names_filter,
+            v4_filter,
+            v4_buckets,
+        }
+    }
 }
 
 /// One distinct indicator value. 16 bytes.
@@ -90,6 +138,35 @@ pub(crate) struct Entry {
     pub(crate) warninglist: u16,
     pub(crate) kind: u8,
     pub(crate) reserved: u8,
+}
+
+impl Word for Entry {
+    const SIZE: usize = 16;
+
+    #[inline]
+    fn read(raw: &[u8]) -> Entry {
+        let u16_at = |i: usize| u16::from_le_bytes([raw[i], raw[i + 1]]);
+        let u32_at = |i: usize| u32::from_le_bytes([raw[i], raw[i + 1], raw[i + 2], raw[i + 3]]);
+        Entry {
+            value_off: u32_at(0),
+            ids_off: u32_at(4),
+            value_len: u16_at(8),
+            ids_len: u16_at(10),
+            warninglist: u16_at(12),
+            kind: raw[14],
+            reserved: raw[15],
+        }
+    }
+
+    fn write(self, out: &mut Vec<u8>) {
+        out.extend_from_slice(&self.value_off.to_le_bytes());
+        out.extend_from_slice(&self.ids_off.to_le_bytes());
+        out.extend_from_slice(&self.value_len.to_le_bytes());
+        out.extend_from_slice(&self.ids_len.to_le_bytes());
+        out.extend_from_slice(&self.warninglist.to_le_bytes());
+        out.push(self.kind);
+        out.push(self.reserved);
+    }
 }
 
 /// The number of an entry in its [`IndicatorSet`].
@@ -156,20 +233,30 @@ impl IndicatorSet {
         builder.finish(warninglists)
     }
 
+    #[inline]
+    fn array<T: Word>(&self, range: &Range<usize>) -> Array<'_, T> {
+        Array::new(&self.backing, range)
+    }
+
+    #[inline]
+    fn entries_table(&self) -> Array<'_, Entry> {
+        self.array(&self.sections.entries)
+    }
+
     /// The number of distinct values.
     pub fn len(&self) -> usize {
-        self.entries.len()
+        self.entries_table().len()
     }
 
     /// Whether the set is empty.
     pub fn is_empty(&self) -> bool {
-        self.entries.is_empty()
+        self.len() == 0
     }
 
     /// The number of distinct values of each kind, in [`Kind::ALL`] order.
     pub fn counts(&self) -> [(Kind, usize); 9] {
         let mut counts = Kind::ALL.map(|kind| (kind, 0));
-        for entry in &self.entries {
+        for entry in self.entries_table().iter() {
             if let Some(slot) = counts.get_mut(usize::from(entry.kind)) {
                 slot.1 += 1;
             }
@@ -177,34 +264,20 @@ impl IndicatorSet {
         counts
     }
 
-    /// The heap memory the set holds, in bytes.
+    /// The memory the set's tables take, in bytes (in the heap, or mapped from a saved index).
     pub fn heap_bytes(&self) -> usize {
-        self.entries.capacity() * size_of::<Entry>()
-            + self.arena.capacity()
-            + self.ids.capacity() * 16
-            + self.names.capacity() * 8
-            + self.v4.capacity() * 8
-            + self.v6_keys.capacity() * 16
-            + self.v6_entries.capacity() * 4
-            + self.v4_starts.capacity() * 4
-            + self.v4_labels.capacity() * 4
-            + self.v6_starts.capacity() * 16
-            + self.v6_labels.capacity() * 4
-            + self.warninglists.iter().map(String::capacity).sum::<usize>()
-            + self.derived.names_filter.capacity() * 8
-            + self.derived.v4_filter.capacity() * 8
-            + self.derived.v4_buckets.capacity() * 4
+        self.backing.len() + self.warninglists.iter().map(String::capacity).sum::<usize>()
     }
 
     /// One entry. Ids come from this set's own lookups.
     pub fn entry(&self, id: EntryId) -> EntryRef<'_> {
-        let entry = self.entries.get(id.0 as usize).copied().unwrap_or_default();
+        let entry = self.entries_table().get(id.0 as usize).unwrap_or_default();
         EntryRef { set: self, entry }
     }
 
     /// Every entry, in id order.
     pub fn entries(&self) -> impl Iterator<Item = EntryRef<'_>> {
-        self.entries.iter().map(move |&entry| EntryRef { set: self, entry })
+        self.entries_table().iter().map(move |entry| EntryRef { set: self, entry })
     }
 
     /// The indicators the set was compiled from, one per value and indicator id (a value from no
@@ -251,7 +324,7 @@ impl IndicatorSet {
         let name = domain::normalize_log(name, &mut scratch.bytes)?;
         let mut labels = memchr::memchr_iter(b'.', name).count() + 1;
         for start in domain::suffix_starts(name) {
-            let wanted = self.derived.domain_labels & label_bit(labels) != 0;
+            let wanted = self.domain_labels & label_bit(labels) != 0;
             labels -= 1;
             if !wanted {
                 continue;
@@ -312,79 +385,56 @@ impl IndicatorSet {
                 if let Some(entry) = self.find_v6(address) {
                     return Some(Match { entry: EntryId(entry), kind: MatchKind::Exact });
                 }
-                let entry = range_label(&self.v6_starts, &self.v6_labels, address)?;
+                let starts = self.array::<u128>(&self.sections.v6_starts);
+                let i = starts.partition_point(0, starts.len(), |s| s <= address).checked_sub(1)?;
+                let label = self.array::<u32>(&self.sections.v6_labels).get(i)?;
+                let entry = (label != NONE).then_some(label)?;
                 Some(Match { entry: EntryId(entry), kind: MatchKind::Cidr })
             }
         }
     }
 
-    /// Rebuilds the [`Derived`] structures.
-    pub(crate) fn derive(&mut self) {
-        let mut names_filter =
-            vec![0u64; filter_words(self.names.iter().filter(|&&s| s != 0).count())];
-        let mut domain_labels = 0u64;
-        for entry in &self.entries {
-            let Some(kind) = Kind::from_code(entry.kind) else { continue };
-            if kind == Kind::Domain {
-                domain_labels |=
-                    label_bit(memchr::memchr_iter(b'.', self.value_bytes(entry)).count() + 1);
-            }
-            if !matches!(kind, Kind::Ipv4 | Kind::Ipv6) {
-                filter_insert(
-                    &mut names_filter,
-                    hash_bytes(name_seed(self.seed, kind), self.value_bytes(entry)),
-                );
-            }
-        }
-        let mut v4_filter = vec![0u64; filter_words(self.v4.iter().filter(|&&s| s != 0).count())];
-        for &slot in self.v4.iter().filter(|&&s| s != 0) {
-            filter_insert(&mut v4_filter, hash_u128(self.seed, u128::from(slot >> 32)));
-        }
-        let v4_buckets = (0..=1u32 << 16)
-            .map(|k| {
-                let start = u64::from(k) << 16;
-                // `as u32`: a partition point within an array indexed by u32 labels.
-                self.v4_starts.partition_point(|&s| u64::from(s) < start) as u32
-            })
-            .collect();
-        self.derived = Derived { names_filter, v4_filter, v4_buckets, domain_labels };
-    }
-
     /// The label of the IPv4 interval containing `address`, narrowed by its /16 bucket.
     #[inline]
     fn v4_range_label(&self, address: u32) -> Option<u32> {
+        let starts = self.array::<u32>(&self.sections.v4_starts);
+        if starts.is_empty() {
+            return None;
+        }
         let k = (address >> 16) as usize;
-        let buckets = &self.derived.v4_buckets;
+        let buckets = self.array::<u32>(&self.sections.v4_buckets);
         let (lo, hi) = match (buckets.get(k), buckets.get(k + 1)) {
-            (Some(&lo), Some(&hi)) => (lo as usize, hi as usize),
-            _ => (0, self.v4_starts.len()),
+            (Some(lo), Some(hi)) => (lo as usize, hi as usize),
+            _ => (0, starts.len()),
         };
-        let slice = self.v4_starts.get(lo..hi).unwrap_or_default();
-        let i = (lo + slice.partition_point(|&start| start <= address)).checked_sub(1)?;
-        self.v4_labels.get(i).copied().filter(|&label| label != NONE)
+        let i = starts.partition_point(lo, hi, |start| start <= address).checked_sub(1)?;
+        let label = self.array::<u32>(&self.sections.v4_labels).get(i)?;
+        (label != NONE).then_some(label)
     }
 
     #[inline]
     fn find_name(&self, kind: Kind, key: &[u8]) -> Option<u32> {
         let hash = hash_bytes(name_seed(self.seed, kind), key);
-        if !filter_contains(&self.derived.names_filter, hash) {
+        if !filter_contains(self.array(&self.sections.names_filter), hash) {
             return None;
         }
         // `as u32`: the high half of the hash is the slot's tag.
         let tag = (hash >> 32) as u32;
-        let mask = self.names.len().wrapping_sub(1);
+        let names = self.array::<u64>(&self.sections.names);
+        let entries = self.entries_table();
+        let mask = names.len().wrapping_sub(1);
         // `as usize`: the low bits pick the start slot.
         let mut i = hash as usize & mask;
-        for _ in 0..self.names.len() {
-            let slot = self.names[i];
+        for _ in 0..names.len() {
+            let slot = names.get(i)?;
             if slot == 0 {
                 return None;
             }
             if (slot >> 32) as u32 == tag {
                 let entry = (slot as u32).wrapping_sub(1);
-                if let Some(e) = self.entries.get(entry as usize)
+                if let Some(e) = entries.get(entry as usize)
                     && e.kind == kind.code()
-                    && self.value_bytes(e) == key
+                    && self.value_bytes(&e) == key
                 {
                     return Some(entry);
                 }
@@ -397,13 +447,14 @@ impl IndicatorSet {
     #[inline]
     fn find_v4(&self, address: u32) -> Option<u32> {
         let hash = hash_u128(self.seed, u128::from(address));
-        if !filter_contains(&self.derived.v4_filter, hash) {
+        if !filter_contains(self.array(&self.sections.v4_filter), hash) {
             return None;
         }
-        let mask = self.v4.len().wrapping_sub(1);
+        let v4 = self.array::<u64>(&self.sections.v4);
+        let mask = v4.len().wrapping_sub(1);
         let mut i = hash as usize & mask;
-        for _ in 0..self.v4.len() {
-            let slot = self.v4[i];
+        for _ in 0..v4.len() {
+            let slot = v4.get(i)?;
             if slot == 0 {
                 return None;
             }
@@ -417,14 +468,16 @@ impl IndicatorSet {
 
     #[inline]
     fn find_v6(&self, address: u128) -> Option<u32> {
-        let mask = self.v6_keys.len().wrapping_sub(1);
+        let keys = self.array::<u128>(&self.sections.v6_keys);
+        let entries = self.array::<u32>(&self.sections.v6_entries);
+        let mask = keys.len().wrapping_sub(1);
         let mut i = hash_u128(self.seed, address) as usize & mask;
-        for _ in 0..self.v6_keys.len() {
-            let entry = self.v6_entries[i];
+        for _ in 0..keys.len() {
+            let entry = entries.get(i)?;
             if entry == 0 {
                 return None;
             }
-            if self.v6_keys[i] == address {
+            if keys.get(i)? == address {
                 return Some(entry - 1);
             }
             i = (i + 1) & mask;
@@ -434,9 +487,16 @@ impl IndicatorSet {
 
     #[inline]
     pub(crate) fn value_bytes(&self, entry: &Entry) -> &[u8] {
-        let start = entry.value_off as usize;
-        self.arena.get(start..start + usize::from(entry.value_len)).unwrap_or_default()
+        let arena = self.backing.get(self.sections.arena.clone()).unwrap_or_default();
+        value_in(arena, entry)
     }
+}
+
+/// An entry's value in the arena (empty when out of bounds).
+#[inline]
+fn value_in<'a>(arena: &'a [u8], entry: &Entry) -> &'a [u8] {
+    let start = entry.value_off as usize;
+    arena.get(start..start + usize::from(entry.value_len)).unwrap_or_default()
 }
 
 impl<'a> EntryRef<'a> {
@@ -447,16 +507,17 @@ impl<'a> EntryRef<'a> {
 
     /// The normalised value.
     pub fn value(&self) -> &'a str {
-        // The arena is checked to be UTF-8 per entry when compiled or loaded.
+        // Checked on every call: a saved index is not checked entry by entry when loaded.
         std::str::from_utf8(self.set.value_bytes(&self.entry)).unwrap_or_default()
     }
 
     /// The UUIDs of the STIX indicators with this value (`indicator--<uuid>`).
     pub fn ids(&self) -> impl ExactSizeIterator<Item = uuid::Uuid> + 'a {
+        let ids = self.set.array::<u128>(&self.set.sections.ids);
         let start = self.entry.ids_off as usize;
-        let ids =
-            self.set.ids.get(start..start + usize::from(self.entry.ids_len)).unwrap_or_default();
-        ids.iter().map(|&id| uuid::Uuid::from_u128(id))
+        let end = start + usize::from(self.entry.ids_len);
+        let range = if end <= ids.len() { start..end } else { 0..0 };
+        range.map(move |i| uuid::Uuid::from_u128(ids.get(i).unwrap_or_default()))
     }
 
     /// The name of the first warninglist the value is on, if any.
@@ -466,7 +527,7 @@ impl<'a> EntryRef<'a> {
     }
 }
 
-/// The bit for a name of `labels` labels in [`Derived::domain_labels`].
+/// The bit for a name of `labels` labels in [`IndicatorSet::domain_labels`].
 #[inline]
 fn label_bit(labels: usize) -> u64 {
     1u64 << labels.min(63)
@@ -483,7 +544,7 @@ fn filter_words(len: usize) -> usize {
 #[inline]
 fn filter_bits(words: usize, hash: u64) -> (usize, u64) {
     // `as usize`: masked to the filter's size.
-    let word = hash.rotate_right(24) as usize & (words - 1);
+    let word = hash.rotate_right(24) as usize & words.wrapping_sub(1);
     (word, 1u64 << ((hash >> 52) & 63) | 1u64 << (hash >> 58))
 }
 
@@ -494,19 +555,12 @@ fn filter_insert(filter: &mut [u64], hash: u64) {
 
 /// Whether the value may be in the table; an empty filter lets everything through.
 #[inline]
-fn filter_contains(filter: &[u64], hash: u64) -> bool {
+fn filter_contains(filter: Array<'_, u64>, hash: u64) -> bool {
     if filter.is_empty() {
         return true;
     }
     let (word, mask) = filter_bits(filter.len(), hash);
     filter.get(word).is_some_and(|w| w & mask == mask)
-}
-
-/// The label of the interval containing `point`, if it is covered.
-#[inline]
-fn range_label<T: Copy + Ord>(starts: &[T], labels: &[u32], point: T) -> Option<u32> {
-    let i = starts.partition_point(|&start| start <= point).checked_sub(1)?;
-    labels.get(i).copied().filter(|&label| label != NONE)
 }
 
 pub(crate) fn name_seed(seed: u64, kind: Kind) -> u64 {
@@ -518,8 +572,85 @@ pub(crate) fn table_size(len: usize) -> usize {
     (len.saturating_mul(10) / 7 + 1).next_power_of_two().max(8)
 }
 
+/// A set's tables while it is built, before they are written into one buffer.
+#[derive(Debug, Default)]
+pub(crate) struct Parts {
+    pub(crate) seed: u64,
+    pub(crate) entries: Vec<Entry>,
+    pub(crate) arena: Vec<u8>,
+    pub(crate) ids: Vec<u128>,
+    pub(crate) names: Vec<u64>,
+    pub(crate) v4: Vec<u64>,
+    pub(crate) v6_keys: Vec<u128>,
+    pub(crate) v6_entries: Vec<u32>,
+    pub(crate) v4_starts: Vec<u32>,
+    pub(crate) v4_labels: Vec<u32>,
+    pub(crate) v6_starts: Vec<u128>,
+    pub(crate) v6_labels: Vec<u32>,
+    pub(crate) names_filter: Vec<u64>,
+    pub(crate) v4_filter: Vec<u64>,
+    pub(crate) v4_buckets: Vec<u32>,
+    pub(crate) domain_labels: u64,
+    pub(crate) warninglists: Vec<String>,
+}
+
+impl Parts {
+    pub(crate) fn value_bytes(&self, entry: &Entry) -> &[u8] {
+        value_in(&self.arena, entry)
+    }
+
+    /// Computes the structures that make misses cheap: the filters, the /16 buckets and the
+    /// label counts.
+    fn derive(&mut self) {
+        let mut names_filter =
+            vec![0u64; filter_words(self.names.iter().filter(|&&s| s != 0).count())];
+        let mut domain_labels = 0u64;
+        for entry in &self.entries {
+            let Some(kind) = Kind::from_code(entry.kind) else { continue };
+            let value = value_in(&self.arena, entry);
+            if kind == Kind::Domain {
+                domain_labels |= label_bit(memchr::memchr_iter(b'.', value).count() + 1);
+            }
+            if !matches!(kind, Kind::Ipv4 | Kind::Ipv6) {
+                filter_insert(&mut names_filter, hash_bytes(name_seed(self.seed, kind), value));
+            }
+        }
+        let mut v4_filter = vec![0u64; filter_words(self.v4.iter().filter(|&&s| s != 0).count())];
+        for &slot in self.v4.iter().filter(|&&s| s != 0) {
+            filter_insert(&mut v4_filter, hash_u128(self.seed, u128::from(slot >> 32)));
+        }
+        self.v4_buckets = if self.v4_starts.len() > V4_BUCKETS_FROM {
+            (0..=1u32 << 16)
+                .map(|k| {
+                    let start = u64::from(k) << 16;
+                    // `as u32`: a partition point within an array indexed by u32 labels.
+                    self.v4_starts.partition_point(|&s| u64::from(s) < start) as u32
+                })
+                .collect()
+        } else {
+            Vec::new()
+        };
+        self.names_filter = names_filter;
+        self.v4_filter = v4_filter;
+        self.domain_labels = domain_labels;
+    }
+
+    /// Writes the tables into one buffer.
+    fn into_set(mut self) -> IndicatorSet {
+        self.derive();
+        let (bytes, sections) = crate::saved::write(&self);
+        IndicatorSet {
+            backing: Arc::new(Backing::Owned(bytes)),
+            seed: self.seed,
+            domain_labels: self.domain_labels,
+            sections,
+            warninglists: self.warninglists,
+        }
+    }
+}
+
 struct Builder {
-    set: IndicatorSet,
+    set: Parts,
     names_len: usize,
     v4_len: usize,
     v6: HashMap<u128, u32>,
@@ -535,21 +666,13 @@ impl Builder {
             std::collections::hash_map::RandomState::new().build_hasher().finish()
         };
         Builder {
-            set: IndicatorSet {
+            set: Parts {
                 seed,
                 entries: Vec::with_capacity(expected),
                 arena: Vec::with_capacity(expected.saturating_mul(16)),
-                ids: Vec::new(),
                 names: vec![0; table_size(expected / 2)],
                 v4: vec![0; table_size(expected / 2)],
-                v6_keys: Vec::new(),
-                v6_entries: Vec::new(),
-                v4_starts: Vec::new(),
-                v4_labels: Vec::new(),
-                v6_starts: Vec::new(),
-                v6_labels: Vec::new(),
-                warninglists: Vec::new(),
-                derived: Derived::default(),
+                ..Parts::default()
             },
             names_len: 0,
             v4_len: 0,
@@ -742,18 +865,18 @@ impl Builder {
                 }
             }
         }
-        set.derive();
         set.entries.shrink_to_fit();
         set.arena.shrink_to_fit();
         set.ids.shrink_to_fit();
         let flagged = set.entries.iter().filter(|e| e.warninglist != 0).count();
+        let set = self.set.into_set();
         tracing::debug!(
-            entries = set.entries.len(),
+            entries = set.len(),
             flagged,
             bytes = set.heap_bytes(),
             "Compiled indicator set."
         );
-        self.set
+        set
     }
 }
 

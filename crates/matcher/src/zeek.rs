@@ -12,6 +12,8 @@ pub(crate) struct Header {
     pub(crate) empty: Vec<u8>,
     pub(crate) unset: Vec<u8>,
     pub(crate) columns: Vec<Column>,
+    /// See [`Header::wanted_columns`].
+    wanted: usize,
 }
 
 /// One column of the log.
@@ -31,11 +33,23 @@ impl Default for Header {
             empty: b"(empty)".to_vec(),
             unset: b"-".to_vec(),
             columns: Vec::new(),
+            wanted: 0,
         }
     }
 }
 
 impl Header {
+    /// The number of leading columns a line must be split into: up to the last column with a
+    /// role (the later ones are never looked up).
+    pub(crate) fn wanted_columns(&self) -> usize {
+        self.wanted
+    }
+
+    fn columns_changed(&mut self) {
+        self.wanted =
+            self.columns.iter().rposition(|c| c.role.is_some()).map_or(0, |last| last + 1);
+    }
+
     /// Applies one `#` line. Lines other than the ones above (`#path`, `#open`, `#close`) change
     /// nothing.
     pub(crate) fn apply(&mut self, line: &[u8]) -> Result<(), String> {
@@ -66,6 +80,7 @@ impl Header {
                         Column { role: role::zeek(&name, None), name, container: false }
                     })
                     .collect();
+                self.columns_changed();
             }
             b"#types" => {
                 let types: Vec<&[u8]> = values.split(|&b| b == self.separator).collect();
@@ -82,6 +97,7 @@ impl Header {
                     column.container =
                         zeek_type.starts_with("set[") || zeek_type.starts_with("vector[");
                 }
+                self.columns_changed();
             }
             _ => {}
         }
