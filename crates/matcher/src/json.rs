@@ -52,7 +52,7 @@ impl Walker {
         if p.peek() != Some(b'{') {
             return Err("a JSON object was expected".to_owned());
         }
-        p.value(visit, 0, true)?;
+        p.value(visit, 0, true, None)?;
         p.skip_ws();
         if p.pos != text.len() {
             return Err(format!("unexpected data after the JSON object at byte {}", p.pos));
@@ -99,17 +99,24 @@ impl<'t> Parser<'t, '_> {
         }
     }
 
-    /// Reads one value; `wanted` says whether its path is kept (and so visited).
+    /// Reads one value; `wanted` says whether its path is kept (and so visited). `direct` is
+    /// its path when that is a top-level key not yet copied into the walker's path.
     fn value(
         &mut self,
         visit: &mut dyn FnMut(&[u8], Leaf<'_>),
         depth: usize,
         wanted: bool,
+        direct: Option<&'t [u8]>,
     ) -> Result<(), String> {
         if depth > MAX_DEPTH {
             return Err(format!("JSON nested deeper than {MAX_DEPTH} levels"));
         }
         self.skip_ws();
+        let container = matches!(self.peek(), Some(b'{' | b'['));
+        if let Some(key) = direct.filter(|_| container) {
+            // The caller truncates the path back.
+            self.walker.path.extend_from_slice(key);
+        }
         match self.peek() {
             Some(b'{') => {
                 self.pos += 1;
@@ -126,7 +133,12 @@ impl<'t> Parser<'t, '_> {
                     let outer = self.walker.path.len();
                     let key = self.string()?;
                     let mut keep = false;
-                    if wanted {
+                    let mut direct = None;
+                    if wanted && outer == 0 && key.is_some() {
+                        // A top-level key is its own path: no copy unless it holds a container.
+                        direct = key.filter(|raw| (self.keep)(raw));
+                        keep = direct.is_some();
+                    } else if wanted {
                         if outer > 0 {
                             self.walker.path.push(b'.');
                         }
@@ -140,7 +152,7 @@ impl<'t> Parser<'t, '_> {
                         keep = (self.keep)(&self.walker.path);
                     }
                     self.expect(b':', "expected `:` after a key")?;
-                    self.value(visit, depth + 1, keep)?;
+                    self.value(visit, depth + 1, keep, direct)?;
                     self.walker.path.truncate(outer);
                     self.skip_ws();
                     match self.peek() {
@@ -161,7 +173,7 @@ impl<'t> Parser<'t, '_> {
                     return Ok(());
                 }
                 loop {
-                    self.value(visit, depth + 1, wanted)?;
+                    self.value(visit, depth + 1, wanted, None)?;
                     self.skip_ws();
                     match self.peek() {
                         Some(b',') => self.pos += 1,
@@ -174,10 +186,12 @@ impl<'t> Parser<'t, '_> {
                 }
             }
             Some(b'"') => {
-                match self.string()? {
+                let string = self.string()?;
+                let path = direct.unwrap_or(&self.walker.path);
+                match string {
                     _ if !wanted => {}
-                    Some(raw) => visit(&self.walker.path, Leaf::Str(raw)),
-                    None => visit(&self.walker.path, Leaf::Str(&self.walker.unescaped)),
+                    Some(raw) => visit(path, Leaf::Str(raw)),
+                    None => visit(path, Leaf::Str(&self.walker.unescaped)),
                 }
                 Ok(())
             }
@@ -192,7 +206,7 @@ impl<'t> Parser<'t, '_> {
                     return self.error("bad number");
                 }
                 if wanted {
-                    visit(&self.walker.path, Leaf::Number(number));
+                    visit(direct.unwrap_or(&self.walker.path), Leaf::Number(number));
                 }
                 Ok(())
             }
@@ -218,6 +232,13 @@ impl<'t> Parser<'t, '_> {
         self.pos += 1;
         let start = self.pos;
         let rest = &self.text[start..];
+        // The common case: no escape, no control character.
+        if let Some(end) = crate::swar::find_string_special(rest)
+            && rest[end] == b'"'
+        {
+            self.pos = start + end + 1;
+            return Ok(Some(&rest[..end]));
+        }
         let Some(end) = memchr::memchr2(b'"', b'\\', rest) else {
             return Err(format!("unterminated string starting at byte {}", start - 1));
         };

@@ -63,6 +63,7 @@ mod role;
 mod saved;
 mod scan;
 mod set;
+mod swar;
 pub mod sighting;
 pub mod source;
 mod tables;

@@ -153,11 +153,13 @@ impl<'s> LineScanner<'s> {
         // Fields are split only up to the last column with a role; the rest of the line is
         // only counted, for the check against `#fields`.
         let wanted = header.wanted_columns();
+        // Zeek escapes with `\`: a line without one has nothing to unescape.
+        let escaped = memchr::memchr(b'\\', line).is_some();
         let mut count = 0;
         let mut start = 0;
-        let mut ends = memchr::memchr_iter(header.separator, line);
         while count < wanted {
-            let end = ends.next();
+            let rest = line.get(start..).unwrap_or_default();
+            let end = crate::swar::find_byte(rest, header.separator).map(|end| start + end);
             let value = &line[start..end.unwrap_or(line.len())];
             let column = &header.columns[count];
             count += 1;
@@ -168,10 +170,10 @@ impl<'s> LineScanner<'s> {
                 let field = column.name.as_bytes();
                 if column.container {
                     for item in value.split(|&b| b == header.set_separator) {
-                        self.ctx.check_escaped(field, role, item);
+                        self.ctx.check_zeek(field, role, item, escaped);
                     }
                 } else {
-                    self.ctx.check_escaped(field, role, value);
+                    self.ctx.check_zeek(field, role, value, escaped);
                 }
             }
             match end {
@@ -208,8 +210,10 @@ impl<'s> LineScanner<'s> {
 }
 
 impl Ctx<'_> {
-    fn check_escaped(&mut self, field: &[u8], role: Role, value: &[u8]) {
-        if memchr::memchr(b'\\', value).is_some() {
+    /// A Zeek TSV value, unescaped if `escaped` (its line has a `\`) and it holds an escape.
+    #[inline]
+    fn check_zeek(&mut self, field: &[u8], role: Role, value: &[u8], escaped: bool) {
+        if escaped && memchr::memchr(b'\\', value).is_some() {
             let mut unescaped = std::mem::take(&mut self.unescaped);
             zeek::unescape_into(value, &mut unescaped);
             self.check(field, role, &unescaped);

@@ -345,14 +345,12 @@ impl Blocks<'_> {
                 return Ok(Some(self.block(buf, true)));
             }
             let start = buf.len();
-            buf.resize(start + target.min(MAX_LINE_BYTES), 0);
-            let n = loop {
-                match self.input.read(&mut buf[start..]) {
-                    Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
-                    other => break other,
-                }
-            };
-            let n = match n {
+            let want = target.min(MAX_LINE_BYTES);
+            buf.reserve(want);
+            // `read_to_end` reads into the spare capacity without zeroing it first (a file
+            // implements `read_buf`); `take` stops it after one block, or when a followed file
+            // has nothing new.
+            let n = match (&mut self.input).take(want as u64).read_to_end(&mut buf) {
                 Ok(n) => n,
                 Err(e) => {
                     buf.truncate(start);
