@@ -359,6 +359,7 @@ fn valid_number(n: &[u8]) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use proptest::prelude::*;
 
     #[track_caller]
     fn check(text: &str) -> String {
@@ -409,5 +410,129 @@ mod tests {
             check(&format!("{}{}", "{\"a\":".repeat(70), "}".repeat(70))),
             "error: JSON nested deeper than 64 levels"
         );
+    }
+
+    /// Every (path, leaf) a walk visits on a path with an EVE role, or its error.
+    fn eve_visits(text: &[u8], only_wanted: bool) -> Result<Vec<(Vec<u8>, String)>, String> {
+        let mut out = Vec::new();
+        let mut walker = Walker::default();
+        let mut visit = |path: &[u8], leaf: Leaf<'_>| {
+            let leaf = match leaf {
+                Leaf::Str(s) => format!("s:{}", String::from_utf8_lossy(s)),
+                Leaf::Number(n) => format!("n:{}", String::from_utf8_lossy(n)),
+            };
+            if crate::role::eve(path).is_some() {
+                out.push((path.to_vec(), leaf));
+            }
+        };
+        if only_wanted {
+            walker.walk_some(text, &crate::role::eve_wanted, &mut visit)?;
+        } else {
+            walker.walk(text, &mut visit)?;
+        }
+        Ok(out)
+    }
+
+    /// JSON text for EVE-like objects: keys that have roles and others, escaped keys and
+    /// values, nested objects and arrays, whitespace.
+    fn eve_json() -> impl Strategy<Value = String> {
+        let key = prop_oneof![
+            Just(r#""timestamp""#),
+            Just(r#""src_ip""#),
+            Just(r#""dest_ip""#),
+            Just(r#""dns""#),
+            Just(r#""rrname""#),
+            Just(r#""answers""#),
+            Just(r#""rdata""#),
+            Just(r#""queries""#),
+            Just(r#""grouped""#),
+            Just(r#""flow""#),
+            Just(r#""http""#),
+            Just(r#""hostname""#),
+            Just(r#""url""#),
+            Just(r#""tls""#),
+            Just(r#""sni""#),
+            Just(r#""fileinfo""#),
+            Just(r#""md5""#),
+            Just(r#""src\u005fip""#),
+            Just(r#""d\"ns""#),
+            Just(r#""""#),
+        ];
+        let leaf = prop_oneof![
+            Just(r#""evil.example""#),
+            Just(r#""198.51.100.7""#),
+            Just(r#""a\"b""#),
+            Just(r#""\u00e9\ud83d\ude00""#),
+            Just(r#""x\ny\t\\""#),
+            Just(r#""\/path""#),
+            Just(r#""""#),
+            Just(r#""\"src_ip\":""#),
+            Just("-1.5e3"),
+            Just("0"),
+            Just("true"),
+            Just("null"),
+        ]
+        .prop_map(str::to_owned);
+        let value = leaf.prop_recursive(4, 48, 6, move |inner| {
+            prop_oneof![
+                proptest::collection::vec(inner.clone(), 0..4)
+                    .prop_map(|items| format!("[{}]", items.join(","))),
+                proptest::collection::vec((key.clone(), inner), 0..6).prop_map(|members| {
+                    let members: Vec<String> =
+                        members.into_iter().map(|(k, v)| format!("{k} : {v}")).collect();
+                    format!("{{ {} }}", members.join(","))
+                }),
+            ]
+        });
+        (value.clone(), value).prop_map(|(dns, other)| {
+            format!(r#"{{"timestamp":"t","src_ip":"10.0.0.1","dns":{dns},"flow":{other},"dest_ip":{dns}}}"#)
+        })
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(512))]
+
+        /// Walking only the EVE paths that matter visits exactly what a full walk visits on the
+        /// paths with a role, and fails exactly when and how the full walk fails, also on cut or
+        /// damaged lines.
+        #[test]
+        fn eve_walk_visits_what_a_full_walk_visits(
+            text in eve_json(),
+            cut in proptest::option::of(0usize..400),
+            damage in proptest::option::of((0usize..400, any::<u8>())),
+        ) {
+            let mut bytes = text.into_bytes();
+            if let Some((at, byte)) = damage && at < bytes.len() {
+                bytes[at] = byte;
+            }
+            if let Some(cut) = cut {
+                bytes.truncate(cut);
+            }
+            prop_assert_eq!(eve_visits(&bytes, true), eve_visits(&bytes, false));
+        }
+    }
+
+    #[test]
+    fn eve_walk_skips_unwanted_values_but_checks_them() {
+        let line = br#"{"timestamp":"t","flow":{"src_ip":"1.2.3.4"},"dns":{"rrname":"a\u002eexample","answers":[{"rdata":"b"}],"x":{"rrname":"c"}},"src_ip":"10.0.0.1"}"#;
+        let mut seen = Vec::new();
+        Walker::default()
+            .walk_some(line, &crate::role::eve_wanted, &mut |path, leaf| {
+                let Leaf::Str(value) = leaf else { return };
+                seen.push(format!(
+                    "{}={}",
+                    String::from_utf8_lossy(path),
+                    String::from_utf8_lossy(value)
+                ));
+            })
+            .unwrap();
+        assert_eq!(
+            seen,
+            ["timestamp=t", "dns.rrname=a.example", "dns.answers.rdata=b", "src_ip=10.0.0.1"]
+        );
+        let broken = br#"{"flow":{"state":"a\qb"},"src_ip":"10.0.0.1"}"#;
+        let error =
+            Walker::default().walk_some(broken, &crate::role::eve_wanted, &mut |_, _| {}).unwrap_err();
+        assert_eq!(error, "bad escape in a string at byte 20, found `q`");
     }
 }

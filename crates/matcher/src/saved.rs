@@ -335,4 +335,100 @@ mod tests {
             "bad index file: not a Meridian index, or of another version"
         );
     }
+
+    #[test]
+    fn a_mapped_index_is_the_built_one() {
+        let set = sample();
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("all.idx");
+        set.save(&path).unwrap();
+        let loaded = IndicatorSet::load(&path).unwrap();
+        assert!(matches!(*loaded.backing, Backing::Mapped(_)));
+        assert_eq!(loaded.to_bytes(), set.to_bytes());
+        assert_eq!(loaded.sections, set.sections);
+        assert_eq!((loaded.seed, loaded.domain_labels), (set.seed, set.domain_labels));
+        let mut scratch = Scratch::default();
+        for value in ["a.evil.example", "10.200.0.1", "10.1.2.3", "2001:db8:5::1", "evil.org"] {
+            assert_eq!(loaded.lookup(value, &mut scratch), set.lookup(value, &mut scratch));
+        }
+        let values = |s: &IndicatorSet| s.entries().map(|e| e.value().to_owned()).collect::<Vec<_>>();
+        assert_eq!(values(&loaded), values(&set));
+        // Saving over a mapped file replaces it; the mapping keeps reading the old one.
+        IndicatorSet::compile([Indicator::parse("other.example").unwrap()], &[])
+            .save(&path)
+            .unwrap();
+        assert_eq!(loaded.to_bytes(), set.to_bytes());
+        assert_eq!(IndicatorSet::load(&path).unwrap().len(), 1);
+    }
+
+    #[test]
+    fn every_truncation_is_an_error() {
+        let bytes = sample().to_bytes();
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("cut.idx");
+        for cut in 0..bytes.len() {
+            assert!(IndicatorSet::from_bytes(&bytes[..cut]).is_err(), "cut at {cut}");
+        }
+        for cut in [0, 20, HEADER, bytes.len() / 2, bytes.len() - 8] {
+            std::fs::write(&path, &bytes[..cut]).unwrap();
+            assert!(IndicatorSet::load(&path).is_err(), "cut at {cut}");
+        }
+    }
+
+    /// Rewrites header word `i` (0: seed) and the checksum, as a file made to mislead would.
+    fn with_header_word(bytes: &[u8], i: usize, value: u64) -> Vec<u8> {
+        let mut out = bytes[..bytes.len() - 8].to_vec();
+        out[16 + 8 * i..24 + 8 * i].copy_from_slice(&value.to_le_bytes());
+        let checksum = checksum_of(&out);
+        out.extend_from_slice(&checksum.to_le_bytes());
+        out
+    }
+
+    #[test]
+    fn bad_tables_with_a_good_checksum_are_errors() {
+        let bytes = sample().to_bytes();
+        let error = |bytes: &[u8]| IndicatorSet::from_bytes(bytes).unwrap_err().to_string();
+        // Word 2 + 2i is table i's offset, 3 + 2i its length.
+        assert_eq!(error(&with_header_word(&bytes, 3, u64::MAX)), "bad index file: table out of bounds");
+        assert_eq!(error(&with_header_word(&bytes, 2, 0)), "bad index file: table out of bounds");
+        assert_eq!(error(&with_header_word(&bytes, 3, 17)), "bad index file: partial item");
+        assert_eq!(
+            error(&with_header_word(&bytes, 9, 8 * 3)),
+            "bad index file: table size is not a power of two"
+        );
+        let mut old = bytes.clone();
+        old[15] = b'1';
+        assert_eq!(error(&old), "bad index file: not a Meridian index, or of another version");
+        assert!(IndicatorSet::is_saved_index(&old));
+    }
+
+    #[test]
+    fn a_misleading_index_gives_answers_not_panics() {
+        // Every table word replaced by junk, with a valid checksum: lookups must not panic.
+        let bytes = sample().to_bytes();
+        let body = bytes.len() - 8;
+        for seed in 0..64u64 {
+            let mut junk = bytes[..body].to_vec();
+            let mut x = seed.wrapping_mul(0x9E37_79B9_7F4A_7C15) | 1;
+            for byte in &mut junk[HEADER..] {
+                x ^= x << 13;
+                x ^= x >> 7;
+                x ^= x << 17;
+                if x % 5 == 0 {
+                    *byte = x as u8;
+                }
+            }
+            let checksum = checksum_of(&junk);
+            junk.extend_from_slice(&checksum.to_le_bytes());
+            let Ok(set) = IndicatorSet::from_bytes(&junk) else { continue };
+            let mut scratch = Scratch::default();
+            for value in ["www.evil.example", "10.9.9.9", "2001:db8::2", "http://evil.example/x"] {
+                let _ = set.lookup(value, &mut scratch);
+            }
+            for entry in set.entries() {
+                let _ = (entry.value(), entry.ids().count(), entry.warninglist());
+            }
+            let _ = set.indicators().count();
+        }
+    }
 }
