@@ -416,6 +416,7 @@ fn strip_port(value: &[u8]) -> &[u8] {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::set::IndicatorSet;
 
     #[test]
     fn ports() {
@@ -425,5 +426,47 @@ mod tests {
         assert_eq!(strip_port(b"198.51.100.7#53"), b"198.51.100.7");
         assert_eq!(strip_port(b"2001:db8::1"), b"2001:db8::1");
         assert_eq!(strip_port(b"evil.example"), b"evil.example");
+    }
+
+    #[test]
+    fn zeek_lines_are_split_up_to_the_last_wanted_column_and_counted_to_the_end() {
+        let set = IndicatorSet::compile(
+            ["evil.example", "198.51.100.7"].map(|v| crate::Indicator::parse(v).unwrap()),
+            &[],
+        );
+        let mut header = zeek::Header::default();
+        header.apply(b"#fields\tts\tid.resp_h\tquery\tqclass\trcode\tnote").unwrap();
+        header.apply(b"#types\ttime\taddr\tstring\tcount\tcount\tstring").unwrap();
+        assert_eq!(header.wanted_columns(), 3);
+        let layout = Layout::Zeek(Arc::new(header));
+        let data = b"1.0\t198.51.100.7\twww.evil.example\t1\t0\tx\n\
+                     2.0\t10.0.0.1\tevil.example\t1\t0\n\
+                     3.0\t10.0.0.1\tevil.example\t1\t0\tx\ty\n\
+                     4.0\t198.51.100.7\n\
+                     5.0\t10.0.0.1\tevil.example\t\t\t\n\
+                     6.0\t10.0.0.1\tev\\x69l.example\t1\t0\tx\n";
+        let result = LineScanner::new(&set, true).scan_block(&layout, data, false);
+        let hits: Vec<_> = result
+            .hits
+            .iter()
+            .map(|h| format!("{} {} {} {}", h.line, h.field, h.value, h.kind.as_str()))
+            .collect();
+        assert_eq!(
+            hits,
+            [
+                "0 id.resp_h 198.51.100.7 exact",
+                "0 query www.evil.example subdomain",
+                "4 query evil.example exact",
+                "5 query evil.example exact",
+            ]
+        );
+        assert_eq!(
+            result.malformed,
+            [
+                (1, "5 fields where `#fields` names 6".to_owned()),
+                (2, "7 fields where `#fields` names 6".to_owned()),
+                (3, "2 fields where `#fields` names 6".to_owned()),
+            ]
+        );
     }
 }
