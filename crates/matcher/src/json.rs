@@ -531,8 +531,9 @@ mod tests {
             ["timestamp=t", "dns.rrname=a.example", "dns.answers.rdata=b", "src_ip=10.0.0.1"]
         );
         let broken = br#"{"flow":{"state":"a\qb"},"src_ip":"10.0.0.1"}"#;
-        let error =
-            Walker::default().walk_some(broken, &crate::role::eve_wanted, &mut |_, _| {}).unwrap_err();
+        let error = Walker::default()
+            .walk_some(broken, &crate::role::eve_wanted, &mut |_, _| {})
+            .unwrap_err();
         assert_eq!(error, "bad escape in a string at byte 20, found `q`");
     }
 }

@@ -184,7 +184,7 @@ pub(crate) fn write(parts: &Parts) -> (Vec<u8>, Sections) {
 /// Checks what the lookups assume of the tables' sizes.
 fn check(s: &Sections) -> Result<(), Error> {
     let items = |range: &Range<usize>, size: usize| {
-        if range.len() % size == 0 {
+        if range.len().is_multiple_of(size) {
             Ok(range.len() / size)
         } else {
             Err(Error::Index("partial item"))
@@ -351,7 +351,8 @@ mod tests {
         for value in ["a.evil.example", "10.200.0.1", "10.1.2.3", "2001:db8:5::1", "evil.org"] {
             assert_eq!(loaded.lookup(value, &mut scratch), set.lookup(value, &mut scratch));
         }
-        let values = |s: &IndicatorSet| s.entries().map(|e| e.value().to_owned()).collect::<Vec<_>>();
+        let values =
+            |s: &IndicatorSet| s.entries().map(|e| e.value().to_owned()).collect::<Vec<_>>();
         assert_eq!(values(&loaded), values(&set));
         // Saving over a mapped file replaces it; the mapping keeps reading the old one.
         IndicatorSet::compile([Indicator::parse("other.example").unwrap()], &[])
@@ -389,7 +390,10 @@ mod tests {
         let bytes = sample().to_bytes();
         let error = |bytes: &[u8]| IndicatorSet::from_bytes(bytes).unwrap_err().to_string();
         // Word 2 + 2i is table i's offset, 3 + 2i its length.
-        assert_eq!(error(&with_header_word(&bytes, 3, u64::MAX)), "bad index file: table out of bounds");
+        assert_eq!(
+            error(&with_header_word(&bytes, 3, u64::MAX)),
+            "bad index file: table out of bounds"
+        );
         assert_eq!(error(&with_header_word(&bytes, 2, 0)), "bad index file: table out of bounds");
         assert_eq!(error(&with_header_word(&bytes, 3, 17)), "bad index file: partial item");
         assert_eq!(

@@ -127,7 +127,7 @@ mod tests {
         assert_eq!((a.get(3), a.get(4), a.get(usize::MAX)), (Some(7), None, None));
         assert_eq!(a.partition_point(0, usize::MAX, |v| v <= 4), 2);
         assert_eq!(a.partition_point(1, 2, |v| v <= 4), 2);
-        assert_eq!(a.partition_point(0, 4, |v| v <= 0), 0);
+        assert_eq!(a.partition_point(0, 4, |v| v < 1), 0);
         let out_of_bounds: Array<'_, u64> = Array::new(&bytes, &(8..64));
         assert!(out_of_bounds.is_empty());
     }
