@@ -27,7 +27,7 @@ use std::sync::Arc;
 use crate::error::Error;
 use crate::hash::hash_bytes;
 use crate::mmap::Mapped;
-use crate::set::{Entry, IndicatorSet, Parts, Sections};
+use crate::set::{Entry, IndicatorSet, Parts, Sections, Table};
 use crate::tables::{Backing, Word};
 
 /// The start of every index file, of any version.
@@ -106,7 +106,7 @@ impl IndicatorSet {
         }
         let [tables @ .., names] = ranges;
         let warninglists = read_names(&body[names])?;
-        let sections = Sections::from_all(tables);
+        let sections = Sections(tables);
         check(&sections)?;
         Ok(IndicatorSet { backing: Arc::new(backing), seed, domain_labels, sections, warninglists })
     }
@@ -146,21 +146,21 @@ pub(crate) fn write(parts: &Parts) -> (Vec<u8>, Sections) {
             item.write(out);
         }
     }
-    table(&mut out, 0, &|out| items(out, &parts.entries));
-    table(&mut out, 1, &|out| out.extend_from_slice(&parts.arena));
-    table(&mut out, 2, &|out| items(out, &parts.ids));
-    table(&mut out, 3, &|out| items(out, &parts.names));
-    table(&mut out, 4, &|out| items(out, &parts.v4));
-    table(&mut out, 5, &|out| items(out, &parts.v6_keys));
-    table(&mut out, 6, &|out| items(out, &parts.v6_entries));
-    table(&mut out, 7, &|out| items(out, &parts.v4_starts));
-    table(&mut out, 8, &|out| items(out, &parts.v4_labels));
-    table(&mut out, 9, &|out| items(out, &parts.v6_starts));
-    table(&mut out, 10, &|out| items(out, &parts.v6_labels));
-    table(&mut out, 11, &|out| items(out, &parts.names_filter));
-    table(&mut out, 12, &|out| items(out, &parts.v4_filter));
-    table(&mut out, 13, &|out| items(out, &parts.v4_buckets));
-    table(&mut out, 14, &|out| {
+    table(&mut out, Table::Entries as usize, &|out| items(out, &parts.entries));
+    table(&mut out, Table::Arena as usize, &|out| out.extend_from_slice(&parts.arena));
+    table(&mut out, Table::Ids as usize, &|out| items(out, &parts.ids));
+    table(&mut out, Table::Names as usize, &|out| items(out, &parts.names));
+    table(&mut out, Table::V4 as usize, &|out| items(out, &parts.v4));
+    table(&mut out, Table::V6Keys as usize, &|out| items(out, &parts.v6_keys));
+    table(&mut out, Table::V6Entries as usize, &|out| items(out, &parts.v6_entries));
+    table(&mut out, Table::V4Starts as usize, &|out| items(out, &parts.v4_starts));
+    table(&mut out, Table::V4Labels as usize, &|out| items(out, &parts.v4_labels));
+    table(&mut out, Table::V6Starts as usize, &|out| items(out, &parts.v6_starts));
+    table(&mut out, Table::V6Labels as usize, &|out| items(out, &parts.v6_labels));
+    table(&mut out, Table::NamesFilter as usize, &|out| items(out, &parts.names_filter));
+    table(&mut out, Table::V4Filter as usize, &|out| items(out, &parts.v4_filter));
+    table(&mut out, Table::V4Buckets as usize, &|out| items(out, &parts.v4_buckets));
+    table(&mut out, Sections::COUNT, &|out| {
         (parts.warninglists.len() as u64).write(out);
         for name in &parts.warninglists {
             (name.len() as u64).write(out);
@@ -178,7 +178,7 @@ pub(crate) fn write(parts: &Parts) -> (Vec<u8>, Sections) {
     let checksum = checksum_of(&out);
     checksum.write(&mut out);
     let [tables @ .., _] = ranges;
-    (out, Sections::from_all(tables))
+    (out, Sections(tables))
 }
 
 /// Checks what the lookups assume of the tables' sizes.
@@ -190,19 +190,19 @@ fn check(s: &Sections) -> Result<(), Error> {
             Err(Error::Index("partial item"))
         }
     };
-    let entries = items(&s.entries, Entry::SIZE)?;
-    let _ = items(&s.ids, 16)?;
-    let names = items(&s.names, 8)?;
-    let v4 = items(&s.v4, 8)?;
-    let v6_keys = items(&s.v6_keys, 16)?;
-    let v6_entries = items(&s.v6_entries, 4)?;
-    let v4_starts = items(&s.v4_starts, 4)?;
-    let v4_labels = items(&s.v4_labels, 4)?;
-    let v6_starts = items(&s.v6_starts, 16)?;
-    let v6_labels = items(&s.v6_labels, 4)?;
-    let names_filter = items(&s.names_filter, 8)?;
-    let v4_filter = items(&s.v4_filter, 8)?;
-    let v4_buckets = items(&s.v4_buckets, 4)?;
+    let entries = items(&s[Table::Entries], Entry::SIZE)?;
+    let _ = items(&s[Table::Ids], 16)?;
+    let names = items(&s[Table::Names], 8)?;
+    let v4 = items(&s[Table::V4], 8)?;
+    let v6_keys = items(&s[Table::V6Keys], 16)?;
+    let v6_entries = items(&s[Table::V6Entries], 4)?;
+    let v4_starts = items(&s[Table::V4Starts], 4)?;
+    let v4_labels = items(&s[Table::V4Labels], 4)?;
+    let v6_starts = items(&s[Table::V6Starts], 16)?;
+    let v6_labels = items(&s[Table::V6Labels], 4)?;
+    let names_filter = items(&s[Table::NamesFilter], 8)?;
+    let v4_filter = items(&s[Table::V4Filter], 8)?;
+    let v4_buckets = items(&s[Table::V4Buckets], 4)?;
     if entries >= u32::MAX as usize {
         return Err(Error::Index("too many entries"));
     }

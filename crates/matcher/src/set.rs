@@ -64,66 +64,42 @@ pub struct IndicatorSet {
     pub(crate) warninglists: Vec<String>,
 }
 
-/// Where each table lies in the set's buffer (byte ranges).
-#[derive(Clone, Debug, Default, PartialEq, Eq)]
-pub(crate) struct Sections {
-    pub(crate) entries: Range<usize>,
-    pub(crate) arena: Range<usize>,
-    pub(crate) ids: Range<usize>,
-    pub(crate) names: Range<usize>,
-    pub(crate) v4: Range<usize>,
-    pub(crate) v6_keys: Range<usize>,
-    pub(crate) v6_entries: Range<usize>,
-    pub(crate) v4_starts: Range<usize>,
-    pub(crate) v4_labels: Range<usize>,
-    pub(crate) v6_starts: Range<usize>,
-    pub(crate) v6_labels: Range<usize>,
+/// The tables of a set, in file order.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Table {
+    Entries,
+    Arena,
+    Ids,
+    Names,
+    V4,
+    V6Keys,
+    V6Entries,
+    V4Starts,
+    V4Labels,
+    V6Starts,
+    V6Labels,
     /// Two bits per value, 8 bits of filter per value (about 5% false positives): most misses
     /// are answered from a structure an eighth the size of the table.
-    pub(crate) names_filter: Range<usize>,
-    pub(crate) v4_filter: Range<usize>,
+    NamesFilter,
+    V4Filter,
     /// The first IPv4 interval of every /16 (65,537 items), or empty when there are few.
-    pub(crate) v4_buckets: Range<usize>,
+    V4Buckets,
 }
+
+/// Where each [`Table`] lies in the set's buffer (byte ranges).
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub(crate) struct Sections(pub(crate) [Range<usize>; Sections::COUNT]);
 
 impl Sections {
     /// The number of tables.
     pub(crate) const COUNT: usize = 14;
+}
 
-    /// The tables from file order.
-    pub(crate) fn from_all(all: [Range<usize>; Sections::COUNT]) -> Sections {
-        let [
-            entries,
-            arena,
-            ids,
-            names,
-            v4,
-            v6_keys,
-            v6_entries,
-            v4_starts,
-            v4_labels,
-            v6_starts,
-            v6_labels,
-            names_filter,
-            v4_filter,
-            v4_buckets,
-        ] = all;
-        Sections {
-            entries,
-            arena,
-            ids,
-            names,
-            v4,
-            v6_keys,
-            v6_entries,
-            v4_starts,
-            v4_labels,
-            v6_starts,
-            v6_labels,
-            names_filter,
-            v4_filter,
-            v4_buckets,
-        }
+impl std::ops::Index<Table> for Sections {
+    type Output = Range<usize>;
+
+    fn index(&self, table: Table) -> &Range<usize> {
+        &self.0[table as usize]
     }
 }
 
@@ -240,7 +216,7 @@ impl IndicatorSet {
 
     #[inline]
     fn entries_table(&self) -> Array<'_, Entry> {
-        self.array(&self.sections.entries)
+        self.array(&self.sections[Table::Entries])
     }
 
     /// The number of distinct values.
@@ -385,9 +361,9 @@ impl IndicatorSet {
                 if let Some(entry) = self.find_v6(address) {
                     return Some(Match { entry: EntryId(entry), kind: MatchKind::Exact });
                 }
-                let starts = self.array::<u128>(&self.sections.v6_starts);
+                let starts = self.array::<u128>(&self.sections[Table::V6Starts]);
                 let i = starts.partition_point(0, starts.len(), |s| s <= address).checked_sub(1)?;
-                let label = self.array::<u32>(&self.sections.v6_labels).get(i)?;
+                let label = self.array::<u32>(&self.sections[Table::V6Labels]).get(i)?;
                 let entry = (label != NONE).then_some(label)?;
                 Some(Match { entry: EntryId(entry), kind: MatchKind::Cidr })
             }
@@ -397,30 +373,30 @@ impl IndicatorSet {
     /// The label of the IPv4 interval containing `address`, narrowed by its /16 bucket.
     #[inline]
     fn v4_range_label(&self, address: u32) -> Option<u32> {
-        let starts = self.array::<u32>(&self.sections.v4_starts);
+        let starts = self.array::<u32>(&self.sections[Table::V4Starts]);
         if starts.is_empty() {
             return None;
         }
         let k = (address >> 16) as usize;
-        let buckets = self.array::<u32>(&self.sections.v4_buckets);
+        let buckets = self.array::<u32>(&self.sections[Table::V4Buckets]);
         let (lo, hi) = match (buckets.get(k), buckets.get(k + 1)) {
             (Some(lo), Some(hi)) => (lo as usize, hi as usize),
             _ => (0, starts.len()),
         };
         let i = starts.partition_point(lo, hi, |start| start <= address).checked_sub(1)?;
-        let label = self.array::<u32>(&self.sections.v4_labels).get(i)?;
+        let label = self.array::<u32>(&self.sections[Table::V4Labels]).get(i)?;
         (label != NONE).then_some(label)
     }
 
     #[inline]
     fn find_name(&self, kind: Kind, key: &[u8]) -> Option<u32> {
         let hash = hash_bytes(name_seed(self.seed, kind), key);
-        if !filter_contains(self.array(&self.sections.names_filter), hash) {
+        if !filter_contains(self.array(&self.sections[Table::NamesFilter]), hash) {
             return None;
         }
         // `as u32`: the high half of the hash is the slot's tag.
         let tag = (hash >> 32) as u32;
-        let names = self.array::<u64>(&self.sections.names);
+        let names = self.array::<u64>(&self.sections[Table::Names]);
         let entries = self.entries_table();
         let mask = names.len().wrapping_sub(1);
         // `as usize`: the low bits pick the start slot.
@@ -447,10 +423,10 @@ impl IndicatorSet {
     #[inline]
     fn find_v4(&self, address: u32) -> Option<u32> {
         let hash = hash_u128(self.seed, u128::from(address));
-        if !filter_contains(self.array(&self.sections.v4_filter), hash) {
+        if !filter_contains(self.array(&self.sections[Table::V4Filter]), hash) {
             return None;
         }
-        let v4 = self.array::<u64>(&self.sections.v4);
+        let v4 = self.array::<u64>(&self.sections[Table::V4]);
         let mask = v4.len().wrapping_sub(1);
         let mut i = hash as usize & mask;
         for _ in 0..v4.len() {
@@ -468,8 +444,8 @@ impl IndicatorSet {
 
     #[inline]
     fn find_v6(&self, address: u128) -> Option<u32> {
-        let keys = self.array::<u128>(&self.sections.v6_keys);
-        let entries = self.array::<u32>(&self.sections.v6_entries);
+        let keys = self.array::<u128>(&self.sections[Table::V6Keys]);
+        let entries = self.array::<u32>(&self.sections[Table::V6Entries]);
         let mask = keys.len().wrapping_sub(1);
         let mut i = hash_u128(self.seed, address) as usize & mask;
         for _ in 0..keys.len() {
@@ -487,7 +463,7 @@ impl IndicatorSet {
 
     #[inline]
     pub(crate) fn value_bytes(&self, entry: &Entry) -> &[u8] {
-        let arena = self.backing.get(self.sections.arena.clone()).unwrap_or_default();
+        let arena = self.backing.get(self.sections[Table::Arena].clone()).unwrap_or_default();
         value_in(arena, entry)
     }
 }
@@ -513,7 +489,7 @@ impl<'a> EntryRef<'a> {
 
     /// The UUIDs of the STIX indicators with this value (`indicator--<uuid>`).
     pub fn ids(&self) -> impl ExactSizeIterator<Item = uuid::Uuid> + 'a {
-        let ids = self.set.array::<u128>(&self.set.sections.ids);
+        let ids = self.set.array::<u128>(&self.set.sections[Table::Ids]);
         let start = self.entry.ids_off as usize;
         let end = start + usize::from(self.entry.ids_len);
         let range = if end <= ids.len() { start..end } else { 0..0 };
