@@ -10,8 +10,8 @@
 //!   CIDR block, the longest prefix reported; URLs are normalised (RFC 3986 §6); MD5, SHA-1,
 //!   SHA-256 and SHA-512 hashes and email addresses match case-insensitively; defanged input
 //!   (`hxxp://evil[.]example`) is accepted where indicators are read;
-//! - [`IndicatorSet`]: the compiled index (under 100 bytes per indicator), saved to and loaded
-//!   from a file;
+//! - [`IndicatorSet`]: the compiled index (under 100 bytes per indicator), saved to a file and
+//!   used from it memory-mapped, without reading or rebuilding it;
 //! - indicator sources ([`source`]): plain lists, STIX 2.1 bundles (atoms extracted from
 //!   patterns by the `pattern` crate), MISP events and CSV; MISP [`Warninglist`]s;
 //! - log readers for Zeek TSV (any log, driven by `#fields`), Zeek JSON, Suricata EVE JSON, CSV

@@ -2,7 +2,8 @@
 //! threads of the current rayon pool while the next ones are read, and reports hits to a
 //! [`Sink`] in input order.
 //!
-//! Input is a file (read in large blocks; see `saved.rs` for why it is not memory-mapped),
+//! Input is a file (read in large blocks, not memory-mapped: logs are rotated and truncated under
+//! their readers, and a mapped file that shrinks ends the process with SIGBUS),
 //! standard input or any reader; gzip and zstd are recognised by their magic bytes and
 //! decompressed on the fly. With [`Options::follow`] a file is read as it grows, like
 //! `tail -f`, and a file that shrinks (rotated or truncated) is read again from its start.
