@@ -101,6 +101,7 @@ impl<'t> Parser<'t, '_> {
 
     /// Reads one value; `wanted` says whether its path is kept (and so visited). `direct` is
     /// its path when that is a top-level key not yet copied into the walker's path.
+    #[inline(always)]
     fn value(
         &mut self,
         visit: &mut dyn FnMut(&[u8], Leaf<'_>),
@@ -118,73 +119,8 @@ impl<'t> Parser<'t, '_> {
             self.walker.path.extend_from_slice(key);
         }
         match self.peek() {
-            Some(b'{') => {
-                self.pos += 1;
-                self.skip_ws();
-                if self.peek() == Some(b'}') {
-                    self.pos += 1;
-                    return Ok(());
-                }
-                loop {
-                    self.skip_ws();
-                    if self.peek() != Some(b'"') {
-                        return self.error("expected a key");
-                    }
-                    let outer = self.walker.path.len();
-                    let key = self.string()?;
-                    let mut keep = false;
-                    let mut direct = None;
-                    if wanted && outer == 0 && key.is_some() {
-                        // A top-level key is its own path: no copy unless it holds a container.
-                        direct = key.filter(|raw| (self.keep)(raw));
-                        keep = direct.is_some();
-                    } else if wanted {
-                        if outer > 0 {
-                            self.walker.path.push(b'.');
-                        }
-                        match key {
-                            Some(raw) => self.walker.path.extend_from_slice(raw),
-                            None => {
-                                let Walker { path, unescaped } = &mut *self.walker;
-                                path.extend_from_slice(unescaped);
-                            }
-                        }
-                        keep = (self.keep)(&self.walker.path);
-                    }
-                    self.expect(b':', "expected `:` after a key")?;
-                    self.value(visit, depth + 1, keep, direct)?;
-                    self.walker.path.truncate(outer);
-                    self.skip_ws();
-                    match self.peek() {
-                        Some(b',') => self.pos += 1,
-                        Some(b'}') => {
-                            self.pos += 1;
-                            return Ok(());
-                        }
-                        _ => return self.error("expected `,` or `}` in an object"),
-                    }
-                }
-            }
-            Some(b'[') => {
-                self.pos += 1;
-                self.skip_ws();
-                if self.peek() == Some(b']') {
-                    self.pos += 1;
-                    return Ok(());
-                }
-                loop {
-                    self.value(visit, depth + 1, wanted, None)?;
-                    self.skip_ws();
-                    match self.peek() {
-                        Some(b',') => self.pos += 1,
-                        Some(b']') => {
-                            self.pos += 1;
-                            return Ok(());
-                        }
-                        _ => return self.error("expected `,` or `]` in an array"),
-                    }
-                }
-            }
+            Some(b'{') => self.object(visit, depth, wanted),
+            Some(b'[') => self.array(visit, depth, wanted),
             Some(b'"') => {
                 let string = self.string()?;
                 let path = direct.unwrap_or(&self.walker.path);
@@ -217,6 +153,90 @@ impl<'t> Parser<'t, '_> {
         }
     }
 
+    /// Reads an object at `{`. Recursion goes through here and [`Parser::array`], so that
+    /// scalar values are read inline rather than by a call each.
+    #[inline(never)]
+    fn object(
+        &mut self,
+        visit: &mut dyn FnMut(&[u8], Leaf<'_>),
+        depth: usize,
+        wanted: bool,
+    ) -> Result<(), String> {
+        self.pos += 1;
+        self.skip_ws();
+        if self.peek() == Some(b'}') {
+            self.pos += 1;
+            return Ok(());
+        }
+        loop {
+            self.skip_ws();
+            if self.peek() != Some(b'"') {
+                return self.error("expected a key");
+            }
+            let outer = self.walker.path.len();
+            let key = self.string()?;
+            let mut keep = false;
+            let mut direct = None;
+            if wanted && outer == 0 && key.is_some() {
+                // A top-level key is its own path: no copy unless it holds a container.
+                direct = key.filter(|raw| (self.keep)(raw));
+                keep = direct.is_some();
+            } else if wanted {
+                if outer > 0 {
+                    self.walker.path.push(b'.');
+                }
+                match key {
+                    Some(raw) => self.walker.path.extend_from_slice(raw),
+                    None => {
+                        let Walker { path, unescaped } = &mut *self.walker;
+                        path.extend_from_slice(unescaped);
+                    }
+                }
+                keep = (self.keep)(&self.walker.path);
+            }
+            self.expect(b':', "expected `:` after a key")?;
+            self.value(visit, depth + 1, keep, direct)?;
+            self.walker.path.truncate(outer);
+            self.skip_ws();
+            match self.peek() {
+                Some(b',') => self.pos += 1,
+                Some(b'}') => {
+                    self.pos += 1;
+                    return Ok(());
+                }
+                _ => return self.error("expected `,` or `}` in an object"),
+            }
+        }
+    }
+
+    /// Reads an array at `[`.
+    #[inline(never)]
+    fn array(
+        &mut self,
+        visit: &mut dyn FnMut(&[u8], Leaf<'_>),
+        depth: usize,
+        wanted: bool,
+    ) -> Result<(), String> {
+        self.pos += 1;
+        self.skip_ws();
+        if self.peek() == Some(b']') {
+            self.pos += 1;
+            return Ok(());
+        }
+        loop {
+            self.value(visit, depth + 1, wanted, None)?;
+            self.skip_ws();
+            match self.peek() {
+                Some(b',') => self.pos += 1,
+                Some(b']') => {
+                    self.pos += 1;
+                    return Ok(());
+                }
+                _ => return self.error("expected `,` or `]` in an array"),
+            }
+        }
+    }
+
     fn literal(&mut self, word: &[u8]) -> Result<(), String> {
         if self.text[self.pos..].starts_with(word) {
             self.pos += word.len();
@@ -228,6 +248,7 @@ impl<'t> Parser<'t, '_> {
 
     /// Reads a string at `"`. Returns the raw bytes when it holds no escape; otherwise unescapes
     /// into the walker's buffer and returns `None`.
+    #[inline(always)]
     fn string(&mut self) -> Result<Option<&'t [u8]>, String> {
         self.pos += 1;
         let start = self.pos;
@@ -239,6 +260,14 @@ impl<'t> Parser<'t, '_> {
             self.pos = start + end + 1;
             return Ok(Some(&rest[..end]));
         }
+        self.string_slow(start)
+    }
+
+    /// [`Parser::string`] for a string with an escape or a control character, or unterminated.
+    #[cold]
+    #[inline(never)]
+    fn string_slow(&mut self, start: usize) -> Result<Option<&'t [u8]>, String> {
+        let rest = &self.text[start..];
         let Some(end) = memchr::memchr2(b'"', b'\\', rest) else {
             return Err(format!("unterminated string starting at byte {}", start - 1));
         };
