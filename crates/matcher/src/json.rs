@@ -162,10 +162,7 @@ impl<'t> Parser<'t, '_> {
         depth: usize,
         wanted: bool,
     ) -> Result<(), String> {
-        self.pos += 1;
-        self.skip_ws();
-        if self.peek() == Some(b'}') {
-            self.pos += 1;
+        if self.open(b'}') {
             return Ok(());
         }
         loop {
@@ -197,14 +194,8 @@ impl<'t> Parser<'t, '_> {
             self.expect(b':', "expected `:` after a key")?;
             self.value(visit, depth + 1, keep, direct)?;
             self.walker.path.truncate(outer);
-            self.skip_ws();
-            match self.peek() {
-                Some(b',') => self.pos += 1,
-                Some(b'}') => {
-                    self.pos += 1;
-                    return Ok(());
-                }
-                _ => return self.error("expected `,` or `}` in an object"),
+            if self.next_or_close(b'}', "expected `,` or `}` in an object")? {
+                return Ok(());
             }
         }
     }
@@ -217,23 +208,43 @@ impl<'t> Parser<'t, '_> {
         depth: usize,
         wanted: bool,
     ) -> Result<(), String> {
-        self.pos += 1;
-        self.skip_ws();
-        if self.peek() == Some(b']') {
-            self.pos += 1;
+        if self.open(b']') {
             return Ok(());
         }
         loop {
             self.value(visit, depth + 1, wanted, None)?;
-            self.skip_ws();
-            match self.peek() {
-                Some(b',') => self.pos += 1,
-                Some(b']') => {
-                    self.pos += 1;
-                    return Ok(());
-                }
-                _ => return self.error("expected `,` or `]` in an array"),
+            if self.next_or_close(b']', "expected `,` or `]` in an array")? {
+                return Ok(());
             }
+        }
+    }
+
+    /// Steps over an opening `{` or `[`; whether its container closes at once with `close`.
+    #[inline(always)]
+    fn open(&mut self, close: u8) -> bool {
+        self.pos += 1;
+        self.skip_ws();
+        let empty = self.peek() == Some(close);
+        if empty {
+            self.pos += 1;
+        }
+        empty
+    }
+
+    /// After a member or an element: steps over a `,` (false) or the closing `close` (true).
+    #[inline(always)]
+    fn next_or_close(&mut self, close: u8, what: &str) -> Result<bool, String> {
+        self.skip_ws();
+        match self.peek() {
+            Some(b',') => {
+                self.pos += 1;
+                Ok(false)
+            }
+            Some(c) if c == close => {
+                self.pos += 1;
+                Ok(true)
+            }
+            _ => self.error(what),
         }
     }
 
