@@ -88,7 +88,15 @@ pub struct ObjectsPage {
     pub more: bool,
     /// The peer's `next` token.
     pub next: Option<String>,
+    /// The `date_added` of the last object in the page, from the `X-TAXII-Date-Added-Last`
+    /// header (TAXII 2.1 §3.3.1), when the peer sent it: where a following `added_after`
+    /// page starts.
+    #[serde(skip)]
+    pub date_added_last: Option<String>,
 }
+
+/// The header that gives the `date_added` of a page's last object.
+pub const DATE_ADDED_LAST: &str = "X-TAXII-Date-Added-Last";
 
 /// A client for one API root.
 pub struct Client {
@@ -129,6 +137,15 @@ impl Client {
     }
 
     fn get(&self, path: &str) -> Result<Vec<u8>, Error> {
+        self.get_with_header(path, None).map(|(body, _)| body)
+    }
+
+    /// The body at `path`, with the value of the response header `header` if asked for.
+    fn get_with_header(
+        &self,
+        path: &str,
+        header: Option<&str>,
+    ) -> Result<(Vec<u8>, Option<String>), Error> {
         let url = format!("{}{path}", self.api_root);
         check_url(&url, self.outbound)?;
         let response = self
@@ -138,7 +155,11 @@ impl Client {
             .header("Authorization", &self.authorization)
             .call()
             .map_err(|e| Error::Transport { url: url.clone(), source: Box::new(e) })?;
-        read(url, response)
+        let value = header
+            .and_then(|name| response.headers().get(name))
+            .and_then(|v| v.to_str().ok())
+            .map(str::to_owned);
+        Ok((read(url, response)?, value))
     }
 
     fn post(&self, path: &str, body: &[u8]) -> Result<Vec<u8>, Error> {
@@ -181,8 +202,10 @@ impl Client {
     /// Transport, status and protocol errors.
     pub fn objects(&self, collection: &str, query: &str) -> Result<ObjectsPage, Error> {
         let path = format!("collections/{collection}/objects/?{query}");
-        let body = self.get(&path)?;
-        parse(&format!("{}{path}", self.api_root), &body)
+        let (body, last) = self.get_with_header(&path, Some(DATE_ADDED_LAST))?;
+        let mut page: ObjectsPage = parse(&format!("{}{path}", self.api_root), &body)?;
+        page.date_added_last = last;
+        Ok(page)
     }
 
     /// Posts an envelope of objects; returns the status.
@@ -520,6 +543,42 @@ mod tests {
         }
         assert!(connected, "the allowed request did not connect");
         let _ = handle.join();
+    }
+
+    #[test]
+    fn a_page_of_objects_says_where_it_ends() {
+        use std::io::{Read as _, Write as _};
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap_or_else(|e| panic!("{e}"));
+        let address = listener.local_addr().map(|a| a.to_string()).unwrap_or_default();
+        let server = std::thread::spawn(move || {
+            let body = r#"{"more":true,"objects":[{"type":"indicator","id":"indicator--1"}]}"#;
+            for last in [Some("2026-01-02T03:04:05.678901Z"), None] {
+                let Ok((mut stream, _)) = listener.accept() else { return };
+                let mut request = [0_u8; 4096];
+                let _ = stream.read(&mut request);
+                let header =
+                    last.map(|l| format!("{DATE_ADDED_LAST}: {l}\r\n")).unwrap_or_default();
+                let _ = write!(
+                    stream,
+                    "HTTP/1.1 200 OK\r\ncontent-type: {}\r\ncontent-length: {}\r\nconnection: close\r\n{header}\r\n{body}",
+                    taxii::media::TAXII_21,
+                    body.len()
+                );
+            }
+        });
+        let client = Client::new(
+            &format!("http://{address}/meridian/"),
+            "mrd_token",
+            Outbound { allow_http: true, allow_private: true },
+        )
+        .unwrap_or_else(|e| panic!("{e}"));
+        let page = client.objects("feed", "limit=1").unwrap_or_else(|e| panic!("{e}"));
+        assert!(page.more);
+        assert_eq!(page.objects.len(), 1);
+        assert_eq!(page.date_added_last.as_deref(), Some("2026-01-02T03:04:05.678901Z"));
+        let page = client.objects("feed", "limit=1").unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(page.date_added_last, None);
+        let _ = server.join();
     }
 
     #[test]

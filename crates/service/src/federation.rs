@@ -6,7 +6,8 @@
 //! provenance (peer, partner organisation, channel `sync`), and are validated and versioned by the
 //! same rules as any ingest. A pull cursor advances only after the page it covers is durable.
 
-use std::collections::{BTreeSet, HashSet};
+use std::collections::{BTreeMap, BTreeSet, HashSet, VecDeque};
+use std::sync::mpsc::{Receiver, SyncSender};
 
 use serde_json::Value;
 use serde_json::value::RawValue;
@@ -45,7 +46,7 @@ const IDS_PER_REQUEST: usize = 50;
 
 /// What federation needs from a partner node: the TAXII 2.1 calls, plus Meridian's erasure
 /// list. `client::Client` is the real one; tests put a simulated network behind it.
-pub trait Remote {
+pub trait Remote: Sync {
     /// The collections this node may see at the peer.
     ///
     /// # Errors
@@ -150,6 +151,12 @@ pub fn pull(node: &Node, federation: &Federation, peer: &Peer) -> Result<SyncRep
 
 /// [`pull`] through `client`.
 ///
+/// Each collection is pulled by two threads: one fetches pages from the peer (manifest, objects,
+/// missing dependencies) while the calling thread imports the pages fetched before, in order.
+/// Pages waiting when an import starts are imported together, in one transaction, and only
+/// then does the cursor move past the last of them; a failed fetch stops the pull after the
+/// pages before it are imported, a failed import stops the fetching.
+///
 /// # Errors
 /// As [`pull`].
 pub fn pull_from(
@@ -171,151 +178,404 @@ pub fn pull_from(
     report.erased = node.apply_partner_erasures(peer, &partner, &erasures)?;
     for collection in client.collections()?.collections.into_iter().filter(|c| c.can_read) {
         let local = local_collection(node, peer, &collection)?;
-        loop {
-            let cursor = federation.cursor(&peer.name, "pull", &collection.id)?;
-            let mut query = format!("limit={PAGE}&match[version]=all");
-            if let Some(c) = &cursor {
-                query.push_str(&format!("&added_after={c}"));
-            }
-            let manifest = client.manifest(&collection.id, &query)?;
-            let Some(last) = manifest.objects.last().map(|r| r.date_added.clone()) else { break };
-            let pairs: Vec<(String, String)> =
-                manifest.objects.iter().map(|r| (r.id.clone(), r.version.clone())).collect();
-            let known = federation.known(&pairs)?;
-            let wanted: HashSet<(String, String)> =
-                pairs.into_iter().zip(known).filter(|(_, k)| !k).map(|(p, _)| p).collect();
-            report.skipped += manifest.objects.len() - wanted.len();
-            // When the whole manifest page is wanted (a first sync, a busy partner), the same
-            // page of objects is one request; anything it lacks is then fetched by id.
-            let mut raws = Vec::new();
-            if !wanted.is_empty() && wanted.len() == manifest.objects.len() {
-                let mut query = format!("limit={PAGE}&match[version]=all");
-                if let Some(c) = &cursor {
-                    query.push_str(&format!("&added_after={c}"));
-                }
-                let page = client.objects(&collection.id, &query)?;
-                raws.extend(page.objects.into_iter().filter(|o| is_wanted(o, &wanted)));
-            }
-            let got: HashSet<(String, String)> = raws.iter().filter_map(|r| key_of(r)).collect();
-            // Unversioned objects (SCOs) have no version of their own to compare.
-            let unversioned: HashSet<&str> =
-                got.iter().filter(|(_, v)| v.is_empty()).map(|(id, _)| id.as_str()).collect();
-            let rest: HashSet<(String, String)> = wanted
-                .difference(&got)
-                .filter(|(id, _)| !unversioned.contains(id.as_str()))
-                .cloned()
-                .collect();
-            let ids: BTreeSet<String> = rest.iter().map(|(id, _)| id.clone()).collect();
-            raws.extend(fetch(
-                client,
-                &collection.id,
-                &ids.into_iter().collect::<Vec<_>>(),
-                Some(&rest),
-            )?);
-            // Dependency-complete: fetch referenced objects this node does not have.
-            let present: HashSet<String> = raws.iter().filter_map(|r| id_of(r)).collect();
-            let referenced: Vec<String> = raws
-                .iter()
-                .flat_map(|r| references(r))
-                .filter(|id| !present.contains(id))
-                .collect::<BTreeSet<_>>()
-                .into_iter()
-                .collect();
-            let missing = federation.missing(&referenced)?;
-            if !missing.is_empty() {
-                raws.extend(fetch(client, &collection.id, &missing, None)?);
-            }
-            let raws: Vec<String> = raws.into_iter().map(|r| r.get().to_owned()).collect();
-            let outcome = node.import(&local, &raws, &provenance)?;
-            report.pulled += outcome.added;
-            report.rejected += outcome.rejected.len();
-            for rejected in &outcome.rejected {
-                tracing::warn!(peer = %peer.name, object = %rejected.id, reason = rejected.message.as_deref().unwrap_or(""), "Refused a pulled object.");
-            }
-            // The page is durable: only now does the cursor move past it.
-            federation.set_cursor(&peer.name, "pull", &collection.id, &last)?;
-            if manifest.more != Some(true) {
-                break;
-            }
-        }
+        let target = Target { node, federation, peer, collection: &collection.id, local: &local };
+        let start = federation.cursor(&peer.name, "pull", &collection.id)?;
+        let (pages, received) = std::sync::mpsc::sync_channel(PAGES_AHEAD);
+        std::thread::scope(|scope| {
+            let id = &collection.id;
+            scope.spawn(move || Fetcher::new(federation, client, id).run(start, &pages));
+            target.import_all(received, &provenance, &mut report)
+        })?;
     }
     Ok(report)
 }
 
-/// Fetches objects by id (all versions), keeping only the wanted `(id, version)` pairs if given.
-fn fetch(
-    client: &dyn Remote,
-    collection: &str,
-    ids: &[String],
-    wanted: Option<&HashSet<(String, String)>>,
-) -> Result<Vec<Box<RawValue>>, Error> {
-    let mut out = Vec::new();
-    for chunk in ids.chunks(IDS_PER_REQUEST) {
-        let mut next: Option<String> = None;
-        loop {
-            let mut query =
-                format!("match[id]={}&match[version]=all&limit={PAGE}", chunk.join(","));
-            if let Some(n) = &next {
-                query.push_str(&format!("&next={n}"));
-            }
-            let page = client.objects(collection, &query)?;
-            for object in page.objects {
-                if wanted.is_none_or(|set| is_wanted(&object, set)) {
-                    out.push(object);
+/// Objects per page asked of the peer (a peer may send fewer: servers cap `limit`).
+const PULL_PAGE: usize = 1000;
+/// Pages fetched ahead of the import: the fetcher waits while this many are not imported.
+const PAGES_AHEAD: usize = 8;
+/// The most objects imported in one transaction: the pages waiting when an import starts go
+/// together, so a slow import gets fewer, larger commits.
+const IMPORT_BATCH: usize = 8 * PULL_PAGE;
+/// A page where at least one object in this many was already here sends the next page back
+/// through the manifest.
+const KNOWN_SHARE: usize = 10;
+
+/// A page fetched from the peer, ready to import.
+struct Pulled {
+    /// The objects to import: the page's wanted versions and the dependencies missing here.
+    raws: Vec<String>,
+    /// Where the cursor goes once they are durable: the peer's `date_added` of the page's last
+    /// entry.
+    position: String,
+    /// Versions skipped because this node has them already.
+    skipped: usize,
+}
+
+/// The local end of one collection's pull.
+struct Target<'a> {
+    node: &'a Node,
+    federation: &'a Federation,
+    peer: &'a Peer,
+    collection: &'a str,
+    local: &'a str,
+}
+
+impl Target<'_> {
+    /// Imports the pages as they arrive, in order, a batch per transaction; each batch's cursor
+    /// is set only after the batch is durable. Stops at the first failure: a fetch failure
+    /// after importing the pages before it, an import failure at once (the dropped receiver
+    /// stops the fetcher).
+    fn import_all(
+        &self,
+        pages: Receiver<Result<Pulled, Error>>,
+        provenance: &store::Provenance,
+        report: &mut SyncReport,
+    ) -> Result<(), Error> {
+        while let Ok(first) = pages.recv() {
+            let mut batch = vec![first?];
+            let mut objects = batch[0].raws.len();
+            let mut failure = None;
+            while objects < IMPORT_BATCH {
+                match pages.try_recv() {
+                    Ok(Ok(page)) => {
+                        objects += page.raws.len();
+                        batch.push(page);
+                    }
+                    Ok(Err(e)) => {
+                        failure = Some(e);
+                        break;
+                    }
+                    Err(_) => break,
                 }
             }
-            match (page.more, page.next) {
-                (true, Some(n)) => next = Some(n),
-                _ => break,
+            let mut raws = Vec::with_capacity(objects);
+            for page in &mut batch {
+                raws.append(&mut page.raws);
+                report.skipped += page.skipped;
+            }
+            let outcome = self.node.import(self.local, &raws, provenance)?;
+            report.pulled += outcome.added;
+            report.rejected += outcome.rejected.len();
+            for rejected in &outcome.rejected {
+                tracing::warn!(peer = %self.peer.name, object = %rejected.id, reason = rejected.message.as_deref().unwrap_or(""), "Refused a pulled object.");
+            }
+            // The batch is durable: only now does the cursor move past it.
+            if let Some(last) = batch.last() {
+                self.federation.set_cursor(
+                    &self.peer.name,
+                    "pull",
+                    self.collection,
+                    &last.position,
+                )?;
+            }
+            if let Some(e) = failure {
+                return Err(e);
+            }
+        }
+        Ok(())
+    }
+}
+
+/// Fetches one collection's pages from the peer. Manifest first: a page's manifest says which
+/// versions this node lacks, and only those are fetched. Once a manifest page is wanted whole
+/// (a first sync, a busy partner), the pages after it come straight as objects — the
+/// `X-TAXII-Date-Added-Last` header says where each ends — until one holds versions this
+/// node has, or the peer does not send that header.
+struct Fetcher<'a> {
+    federation: &'a Federation,
+    client: &'a dyn Remote,
+    collection: &'a str,
+    objects_first: bool,
+    /// Ids asked of the peer as dependencies that it did not send (not asked again).
+    absent: HashSet<String>,
+    /// The ids in the pages most recently sent, which may not be imported yet.
+    recent: VecDeque<HashSet<String>>,
+}
+
+/// What one request for a page gave.
+struct Page {
+    items: Vec<Item>,
+    /// Where the page ends.
+    position: String,
+    skipped: usize,
+    more: bool,
+}
+
+/// What asking for a page straight from the objects endpoint gave.
+enum Straight {
+    Page(Page),
+    /// No objects after the position.
+    End,
+    /// Objects, but the peer did not say where the page ends: the manifest must.
+    NoPosition,
+}
+
+/// A pulled object and what sync reads of it.
+struct Item {
+    raw: Box<RawValue>,
+    summary: Option<Summary>,
+}
+
+impl Item {
+    fn new(raw: Box<RawValue>) -> Self {
+        let summary = summarise(&raw);
+        Self { raw, summary }
+    }
+
+    fn id(&self) -> Option<&str> {
+        self.summary.as_ref().map(|s| s.id.as_str())
+    }
+}
+
+impl<'a> Fetcher<'a> {
+    fn new(federation: &'a Federation, client: &'a dyn Remote, collection: &'a str) -> Self {
+        Self {
+            federation,
+            client,
+            collection,
+            objects_first: false,
+            absent: HashSet::new(),
+            recent: VecDeque::new(),
+        }
+    }
+
+    /// Sends the pages after `after` until the peer has no more, a failure (sent too), or the
+    /// importer hangs up.
+    fn run(mut self, mut after: Option<String>, pages: &SyncSender<Result<Pulled, Error>>) {
+        loop {
+            let (pulled, more) = match self.next_page(after.as_deref()) {
+                Ok(Some(page)) => page,
+                Ok(None) => return,
+                Err(e) => {
+                    let _ = pages.send(Err(e));
+                    return;
+                }
+            };
+            after = Some(pulled.position.clone());
+            if pages.send(Ok(pulled)).is_err() || !more {
+                return;
             }
         }
     }
-    Ok(out)
+
+    /// The page after `after` with its missing dependencies, and whether the peer has more.
+    fn next_page(&mut self, after: Option<&str>) -> Result<Option<(Pulled, bool)>, Error> {
+        let mut query = format!("limit={PULL_PAGE}&match[version]=all");
+        if let Some(after) = after {
+            query.push_str(&format!("&added_after={after}"));
+        }
+        let page = match self.objects_first {
+            true => match self.objects_page(&query)? {
+                Straight::Page(page) => Some(page),
+                Straight::End => None,
+                Straight::NoPosition => self.manifest_page(&query)?,
+            },
+            false => self.manifest_page(&query)?,
+        };
+        let Some(Page { mut items, position, skipped, more }) = page else { return Ok(None) };
+        items.extend(self.dependencies(&items)?);
+        let ids: HashSet<String> = items.iter().filter_map(|i| i.id().map(str::to_owned)).collect();
+        self.recent.push_back(ids);
+        // Pages older than these are imported: what the import holds at most, what waits for
+        // it, and the one in hand.
+        if self.recent.len() > PAGES_AHEAD + IMPORT_BATCH / PULL_PAGE + 1 {
+            self.recent.pop_front();
+        }
+        let raws = items.into_iter().map(|i| String::from(Box::<str>::from(i.raw))).collect();
+        Ok(Some((Pulled { raws, position, skipped }, more)))
+    }
+
+    /// A page straight from the objects endpoint, without the versions this node has.
+    fn objects_page(&mut self, query: &str) -> Result<Straight, Error> {
+        let page = self.client.objects(self.collection, query)?;
+        if page.objects.is_empty() {
+            return Ok(Straight::End);
+        }
+        let Some(position) = page.date_added_last else {
+            tracing::debug!(collection = %self.collection, "The peer does not send X-TAXII-Date-Added-Last; pulling manifest first.");
+            self.objects_first = false;
+            return Ok(Straight::NoPosition);
+        };
+        let items: Vec<Item> = page.objects.into_iter().map(Item::new).collect();
+        let keys: Vec<(String, String)> = items
+            .iter()
+            .map(|i| {
+                i.summary.as_ref().map(|s| (s.id.clone(), s.version.clone())).unwrap_or_default()
+            })
+            .collect();
+        let known = self.federation.known(&keys)?;
+        let total = items.len();
+        // What cannot be read goes to the import, which says why it refuses it.
+        let items: Vec<Item> = items
+            .into_iter()
+            .zip(known)
+            .filter(|(item, known)| item.summary.is_none() || !known)
+            .map(|(item, _)| item)
+            .collect();
+        let skipped = total - items.len();
+        if skipped * KNOWN_SHARE >= total && skipped > 0 {
+            self.objects_first = false;
+        }
+        Ok(Straight::Page(Page { items, position, skipped, more: page.more }))
+    }
+
+    /// A manifest page, then the versions it lists that this node lacks.
+    fn manifest_page(&mut self, query: &str) -> Result<Option<Page>, Error> {
+        let manifest = self.client.manifest(self.collection, query)?;
+        let Some(position) = manifest.objects.last().map(|r| r.date_added.clone()) else {
+            return Ok(None);
+        };
+        let pairs: Vec<(String, String)> =
+            manifest.objects.iter().map(|r| (r.id.clone(), r.version.clone())).collect();
+        let known = self.federation.known(&pairs)?;
+        let wanted = Wanted::new(pairs.into_iter().zip(known).filter(|(_, k)| !k).map(|(p, _)| p));
+        let skipped = manifest.objects.len() - wanted.len();
+        // When the whole manifest page is wanted (a first sync, a busy partner), the same page
+        // of objects is one request; anything it lacks is then fetched by id. The pages after
+        // it then come straight as objects.
+        let mut items = Vec::new();
+        if !wanted.is_empty() && skipped == 0 {
+            let page = self.client.objects(self.collection, query)?;
+            items.extend(page.objects.into_iter().map(Item::new).filter(|i| wanted.wants(i)));
+            self.objects_first = true;
+        }
+        let got: HashSet<(&str, &str)> = items
+            .iter()
+            .filter_map(|i| i.summary.as_ref().map(|s| (s.id.as_str(), s.version.as_str())))
+            .collect();
+        // Unversioned objects (SCOs) have no version of their own to compare.
+        let unversioned: HashSet<&str> =
+            got.iter().filter(|(_, v)| v.is_empty()).map(|(id, _)| *id).collect();
+        let ids: BTreeSet<String> = wanted
+            .versions
+            .iter()
+            .filter(|(id, v)| {
+                !got.contains(&(id.as_str(), v.as_str())) && !unversioned.contains(id.as_str())
+            })
+            .map(|(id, _)| id.clone())
+            .collect();
+        let rest = self.fetch(&ids.into_iter().collect::<Vec<_>>())?;
+        items.extend(rest.into_iter().filter(|i| wanted.wants(i)));
+        Ok(Some(Page { items, position, skipped, more: manifest.more == Some(true) }))
+    }
+
+    /// Dependency-complete: the objects `items` refer to that this node has not got (nor has
+    /// in the pages not yet imported), as far as the peer has them.
+    fn dependencies(&mut self, items: &[Item]) -> Result<Vec<Item>, Error> {
+        let present: HashSet<&str> = items.iter().filter_map(Item::id).collect();
+        let referenced: Vec<String> = items
+            .iter()
+            .filter_map(|i| i.summary.as_ref())
+            .flat_map(|s| &s.references)
+            .filter(|id| {
+                !present.contains(id.as_str())
+                    && !self.absent.contains(id.as_str())
+                    && !self.recent.iter().any(|page| page.contains(id.as_str()))
+            })
+            .cloned()
+            .collect::<BTreeSet<_>>()
+            .into_iter()
+            .collect();
+        if referenced.is_empty() {
+            return Ok(Vec::new());
+        }
+        let missing = self.federation.missing(&referenced)?;
+        let fetched = self.fetch(&missing)?;
+        let found: HashSet<&str> = fetched.iter().filter_map(Item::id).collect();
+        let absent: Vec<String> =
+            missing.iter().filter(|id| !found.contains(id.as_str())).cloned().collect();
+        self.absent.extend(absent);
+        Ok(fetched)
+    }
+
+    /// Fetches objects by id (all versions).
+    fn fetch(&self, ids: &[String]) -> Result<Vec<Item>, Error> {
+        let mut out = Vec::new();
+        for chunk in ids.chunks(IDS_PER_REQUEST) {
+            let mut next: Option<String> = None;
+            loop {
+                let mut query =
+                    format!("match[id]={}&match[version]=all&limit={PULL_PAGE}", chunk.join(","));
+                if let Some(n) = &next {
+                    query.push_str(&format!("&next={n}"));
+                }
+                let page = self.client.objects(self.collection, &query)?;
+                out.extend(page.objects.into_iter().map(Item::new));
+                match (page.more, page.next) {
+                    (true, Some(n)) => next = Some(n),
+                    _ => break,
+                }
+            }
+        }
+        Ok(out)
+    }
 }
 
-/// An object's `(id, version)` as a manifest names it (`modified`, else `created`).
-fn key_of(raw: &RawValue) -> Option<(String, String)> {
-    let value: Value = serde_json::from_str(raw.get()).ok()?;
-    let id = value.get("id").and_then(Value::as_str)?.to_owned();
-    let version = value
-        .get("modified")
-        .or_else(|| value.get("created"))
-        .and_then(Value::as_str)
-        .unwrap_or("");
-    Some((id, version.to_owned()))
+/// The versions a manifest page lists that this node lacks.
+struct Wanted {
+    versions: HashSet<(String, String)>,
+    /// Ids listed with an empty version: any version of them is wanted.
+    any_version: HashSet<String>,
 }
 
-/// Whether `raw` is one of the wanted versions (an unversioned object is wanted by id).
-fn is_wanted(raw: &RawValue, wanted: &HashSet<(String, String)>) -> bool {
-    let Some((id, version)) = key_of(raw) else { return false };
-    wanted.contains(&(id.clone(), version)) || wanted.iter().any(|(i, v)| *i == id && v.is_empty())
+impl Wanted {
+    fn new(versions: impl Iterator<Item = (String, String)>) -> Self {
+        let versions: HashSet<(String, String)> = versions.collect();
+        let any_version =
+            versions.iter().filter(|(_, v)| v.is_empty()).map(|(id, _)| id.clone()).collect();
+        Self { versions, any_version }
+    }
+
+    fn len(&self) -> usize {
+        self.versions.len()
+    }
+
+    fn is_empty(&self) -> bool {
+        self.versions.is_empty()
+    }
+
+    /// Whether `item` is one of the wanted versions (an unversioned object is wanted by id).
+    fn wants(&self, item: &Item) -> bool {
+        let Some(s) = &item.summary else { return false };
+        self.any_version.contains(&s.id)
+            || self.versions.contains(&(s.id.clone(), s.version.clone()))
+    }
 }
 
-fn id_of(raw: &RawValue) -> Option<String> {
-    let value: Value = serde_json::from_str(raw.get()).ok()?;
-    value.get("id").and_then(Value::as_str).map(str::to_owned)
+/// What sync reads of an object.
+struct Summary {
+    id: String,
+    /// The version as a manifest names it: `modified`, else `created`, else empty.
+    version: String,
+    /// The identifiers it refers to (`*_ref`, `*_refs`, marking references).
+    references: Vec<String>,
 }
 
-/// Identifiers an object refers to (`*_ref`, `*_refs`, marking references).
-fn references(raw: &RawValue) -> Vec<String> {
-    let Ok(Value::Object(map)) = serde_json::from_str::<Value>(raw.get()) else {
-        return Vec::new();
-    };
-    let mut out = Vec::new();
+/// Reads an object's [`Summary`] (one parse of its top level; only the values read are parsed).
+fn summarise(raw: &RawValue) -> Option<Summary> {
+    let map: BTreeMap<String, &RawValue> = serde_json::from_str(raw.get()).ok()?;
+    let text = |key: &str| map.get(key).and_then(|v| serde_json::from_str::<String>(v.get()).ok());
+    let id = text("id")?;
+    let version = match map.get("modified") {
+        Some(_) => text("modified"),
+        None => text("created"),
+    }
+    .unwrap_or_default();
+    let mut references = Vec::new();
     for (key, value) in &map {
         if key.ends_with("_ref") {
-            out.extend(value.as_str().map(str::to_owned));
-        } else if key.ends_with("_refs") {
-            out.extend(
-                value
-                    .as_array()
-                    .into_iter()
-                    .flatten()
-                    .filter_map(|v| v.as_str().map(str::to_owned)),
-            );
+            references.extend(serde_json::from_str::<String>(value.get()).ok());
+        } else if key.ends_with("_refs")
+            && let Ok(values) = serde_json::from_str::<Vec<Value>>(value.get())
+        {
+            references.extend(values.into_iter().filter_map(|v| match v {
+                Value::String(s) => Some(s),
+                _ => None,
+            }));
         }
     }
-    out
+    Some(Summary { id, version, references })
 }
 
 /// Pushes to the peer's collection `target` every object of this node's collections that the

@@ -180,18 +180,29 @@ impl Federation {
     /// # Errors
     /// Database failures.
     pub fn known(&self, pairs: &[(String, String)]) -> Result<Vec<bool>, Error> {
-        let conn = self.objects.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
-        let mut stmt = conn.prepare_cached("SELECT version FROM objects WHERE id = ?1")?;
+        let mut conn = self.objects.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+        // One read transaction for the whole page: each look-up on its own would take the
+        // file's read lock again, and find the page cache stale after every import.
+        let tx = conn.transaction()?;
         let mut out = Vec::with_capacity(pairs.len());
-        for (id, version) in pairs {
-            let versions =
-                stmt.query_map([id], |r| r.get::<_, String>(0))?.collect::<Result<Vec<_>, _>>()?;
-            let wanted = version.parse::<stix::Timestamp>().ok();
-            let known = versions.iter().any(|v| {
-                v == version || (wanted.is_some() && v.parse::<stix::Timestamp>().ok() == wanted)
-            });
-            out.push(known || (version.is_empty() && !versions.is_empty()));
+        {
+            let mut stmt = tx.prepare_cached("SELECT version FROM objects WHERE id = ?1")?;
+            for (id, version) in pairs {
+                let versions = stmt
+                    .query_map([id], |r| r.get::<_, String>(0))?
+                    .collect::<Result<Vec<_>, _>>()?;
+                let known = versions.iter().any(|v| v == version)
+                    || (!versions.is_empty()
+                        && (version.is_empty()
+                            || version.parse::<stix::Timestamp>().ok().is_some_and(|wanted| {
+                                versions.iter().any(|v| {
+                                    v.parse::<stix::Timestamp>().ok().as_ref() == Some(&wanted)
+                                })
+                            })));
+                out.push(known);
+            }
         }
+        tx.finish()?;
         Ok(out)
     }
 
@@ -200,14 +211,18 @@ impl Federation {
     /// # Errors
     /// Database failures.
     pub fn missing(&self, ids: &[String]) -> Result<Vec<String>, Error> {
-        let conn = self.objects.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
-        let mut stmt = conn.prepare_cached("SELECT COUNT(*) FROM objects WHERE id = ?1")?;
+        let mut conn = self.objects.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+        let tx = conn.transaction()?;
         let mut out = Vec::new();
-        for id in ids {
-            if stmt.query_row([id], |r| r.get::<_, i64>(0))? == 0 {
-                out.push(id.clone());
+        {
+            let mut stmt = tx.prepare_cached("SELECT 1 FROM objects WHERE id = ?1 LIMIT 1")?;
+            for id in ids {
+                if !stmt.exists([id])? {
+                    out.push(id.clone());
+                }
             }
         }
+        tx.finish()?;
         Ok(out)
     }
 }

@@ -2,6 +2,8 @@
 //! every TAXII endpoint, filter, error and permission rule, and the feeds.
 
 mod feeds;
+mod peer_link;
+mod pull;
 mod simulation;
 mod stewardship;
 mod support;

@@ -11,13 +11,14 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::sync::Arc;
 
 use axum::body::Body;
-use axum::http::{Request, StatusCode};
+use axum::http::Request;
 use http_body_util::BodyExt as _;
-use serde_json::value::RawValue;
 use serde_json::{Value, json};
 use tower::ServiceExt as _;
 
-const TAXII: &str = "application/taxii+json;version=2.1";
+use crate::peer_link::Link;
+use crate::support::TAXII;
+
 const LEVELS: [stix::Tlp; 5] =
     [stix::Tlp::Clear, stix::Tlp::Green, stix::Tlp::Amber, stix::Tlp::AmberStrict, stix::Tlp::Red];
 
@@ -211,108 +212,6 @@ impl SimNode {
     }
 }
 
-/// The network between two nodes: TAXII over the receiving node's router, or a partition.
-struct Link<'a> {
-    rt: &'a tokio::runtime::Runtime,
-    to: &'a SimNode,
-    token: &'a str,
-    down: bool,
-    duplicate: bool,
-}
-
-impl Link<'_> {
-    fn call(
-        &self,
-        method: &str,
-        path: &str,
-        body: Option<String>,
-    ) -> Result<(StatusCode, Vec<u8>), service::Error> {
-        if self.down {
-            return Err(service::Error::Invalid("peer: the network is partitioned".into()));
-        }
-        let request = Request::builder()
-            .method(method)
-            .uri(path)
-            .header("accept", TAXII)
-            .header("content-type", TAXII)
-            .header("authorization", format!("Bearer {}", self.token))
-            .body(body.map_or_else(Body::empty, Body::from))
-            .expect("request");
-        let app = self.to.app.clone();
-        let (status, bytes) = self.rt.block_on(async move {
-            let response = app.oneshot(request).await.expect("router answers");
-            let status = response.status();
-            (status, response.into_body().collect().await.expect("body").to_bytes().to_vec())
-        });
-        Ok((status, bytes))
-    }
-
-    fn json<T: serde::de::DeserializeOwned>(&self, path: &str) -> Result<T, service::Error> {
-        let (status, body) = self.call("GET", path, None)?;
-        if !status.is_success() {
-            return Err(service::Error::Invalid(format!(
-                "peer: {status}: {}",
-                String::from_utf8_lossy(&body)
-            )));
-        }
-        serde_json::from_slice(&body).map_err(|e| service::Error::Invalid(format!("peer: {e}")))
-    }
-}
-
-impl service::federation::Remote for Link<'_> {
-    fn collections(&self) -> Result<taxii::Collections, service::Error> {
-        self.json("/meridian/collections/")
-    }
-    fn manifest(&self, collection: &str, query: &str) -> Result<taxii::Manifest, service::Error> {
-        self.json(&format!("/meridian/collections/{collection}/manifest/?{query}"))
-    }
-    fn objects(
-        &self,
-        collection: &str,
-        query: &str,
-    ) -> Result<client::ObjectsPage, service::Error> {
-        self.json(&format!("/meridian/collections/{collection}/objects/?{query}"))
-    }
-    fn add_objects(
-        &self,
-        collection: &str,
-        objects: &[&RawValue],
-    ) -> Result<taxii::Status, service::Error> {
-        let body = format!(
-            "{{\"objects\":[{}]}}",
-            objects.iter().map(|o| o.get()).collect::<Vec<_>>().join(",")
-        );
-        let path = format!("/meridian/collections/{collection}/objects/");
-        let deliveries = if self.duplicate { 2 } else { 1 };
-        let mut first = None;
-        for _ in 0..deliveries {
-            let (status, answer) = self.call("POST", &path, Some(body.clone()))?;
-            if status != StatusCode::ACCEPTED {
-                return Err(service::Error::Invalid(format!("peer: {status}")));
-            }
-            let status: taxii::Status = serde_json::from_slice(&answer)
-                .map_err(|e| service::Error::Invalid(e.to_string()))?;
-            first.get_or_insert(status);
-        }
-        first.ok_or_else(|| service::Error::Invalid("no delivery".into()))
-    }
-    fn delete_object(&self, collection: &str, object: &str) -> Result<bool, service::Error> {
-        let (status, _) = self.call(
-            "DELETE",
-            &format!("/meridian/collections/{collection}/objects/{object}/"),
-            None,
-        )?;
-        Ok(status.is_success())
-    }
-    fn erasures(&self) -> Result<Vec<String>, service::Error> {
-        let list: Value = self.json("/meridian/erasures/")?;
-        Ok(list["erasures"]
-            .as_array()
-            .map(|a| a.iter().filter_map(|e| e["id"].as_str().map(str::to_owned)).collect())
-            .unwrap_or_default())
-    }
-}
-
 /// What a node holds: every (id, version) with the version's markings.
 type Holdings = BTreeMap<(String, String), Vec<String>>;
 
@@ -471,7 +370,7 @@ fn sync(
 ) -> usize {
     nodes[i].share_everything();
     let token = &nodes[j].tokens[&i];
-    let link = Link { rt, to: &nodes[j], token, down, duplicate };
+    let link = Link { down, duplicate, ..Link::new(rt, &nodes[j].app, token) };
     let peer = nodes[i]
         .federation
         .peers()
