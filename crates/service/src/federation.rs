@@ -193,10 +193,10 @@ pub fn pull_from(
 /// Objects per page asked of the peer (a peer may send fewer: servers cap `limit`).
 const PULL_PAGE: usize = 1000;
 /// Pages fetched ahead of the import: the fetcher waits while this many are not imported.
-const PAGES_AHEAD: usize = 8;
+const PAGES_AHEAD: usize = 32;
 /// The most objects imported in one transaction: the pages waiting when an import starts go
 /// together, so a slow import gets fewer, larger commits.
-const IMPORT_BATCH: usize = 8 * PULL_PAGE;
+const IMPORT_BATCH: usize = 32 * PULL_PAGE;
 /// A page where at least one object in this many was already here sends the next page back
 /// through the manifest.
 const KNOWN_SHARE: usize = 10;
