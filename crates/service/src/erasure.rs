@@ -95,9 +95,9 @@ impl Node {
     }
 
     /// Drops from `accepted` the objects whose id was erased here, adding a failure for each.
-    pub(crate) fn refuse_erased(
+    pub(crate) fn refuse_erased<R>(
         &self,
-        accepted: &mut Vec<(&str, stix::Object)>,
+        accepted: &mut Vec<(R, stix::Object)>,
         failures: &mut Vec<taxii::StatusDetail>,
     ) -> Result<(), Error> {
         if accepted.is_empty() {

@@ -203,8 +203,9 @@ const KNOWN_SHARE: usize = 10;
 
 /// A page fetched from the peer, ready to import.
 struct Pulled {
-    /// The objects to import: the page's wanted versions and the dependencies missing here.
-    raws: Vec<String>,
+    /// The objects to import, validated (on the fetching thread, which has time to spare: the
+    /// import is the slower side): the page's wanted versions and the dependencies missing here.
+    objects: crate::Checked,
     /// Where the cursor goes once they are durable: the peer's `date_added` of the page's last
     /// entry.
     position: String,
@@ -232,14 +233,17 @@ impl Target<'_> {
         provenance: &store::Provenance,
         report: &mut SyncReport,
     ) -> Result<(), Error> {
+        let mut waited = std::time::Instant::now();
         while let Ok(first) = pages.recv() {
+            let started = std::time::Instant::now();
+            let waited_for = started - waited;
             let mut batch = vec![first?];
-            let mut objects = batch[0].raws.len();
+            let mut objects = batch[0].objects.len();
             let mut failure = None;
             while objects < IMPORT_BATCH {
                 match pages.try_recv() {
                     Ok(Ok(page)) => {
-                        objects += page.raws.len();
+                        objects += page.objects.len();
                         batch.push(page);
                     }
                     Ok(Err(e)) => {
@@ -249,12 +253,13 @@ impl Target<'_> {
                     Err(_) => break,
                 }
             }
-            let mut raws = Vec::with_capacity(objects);
+            let mut checked = crate::Checked::default();
             for page in &mut batch {
-                raws.append(&mut page.raws);
+                checked.append(std::mem::take(&mut page.objects));
                 report.skipped += page.skipped;
             }
-            let outcome = self.node.import(self.local, &raws, provenance)?;
+            let outcome = self.node.import_checked(self.local, checked, provenance)?;
+            tracing::debug!(peer = %self.peer.name, pages = batch.len(), objects, waited_ms = waited_for.as_millis(), import_ms = started.elapsed().as_millis(), "Imported pulled pages.");
             report.pulled += outcome.added;
             report.rejected += outcome.rejected.len();
             for rejected in &outcome.rejected {
@@ -272,6 +277,7 @@ impl Target<'_> {
             if let Some(e) = failure {
                 return Err(e);
             }
+            waited = std::time::Instant::now();
         }
         Ok(())
     }
@@ -383,7 +389,7 @@ impl<'a> Fetcher<'a> {
             self.recent.pop_front();
         }
         let raws = items.into_iter().map(|i| String::from(Box::<str>::from(i.raw))).collect();
-        Ok(Some((Pulled { raws, position, skipped }, more)))
+        Ok(Some((Pulled { objects: crate::Checked::new(raws), position, skipped }, more)))
     }
 
     /// A page straight from the objects endpoint, without the versions this node has.

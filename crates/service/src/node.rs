@@ -835,11 +835,37 @@ impl Node {
         raws: &[String],
         provenance: &store::Provenance,
     ) -> Result<ImportReport, Error> {
+        let (accepted, failures) = validate_raw(raws.iter().map(String::as_str));
+        self.import_valid(collection, accepted, failures, provenance)
+    }
+
+    /// [`Node::import`] of objects checked beforehand (by [`Checked::new`], on another thread,
+    /// say); the check for erased ids is made now.
+    ///
+    /// # Errors
+    /// As [`Node::import`].
+    pub fn import_checked(
+        &self,
+        collection: &str,
+        checked: Checked,
+        provenance: &store::Provenance,
+    ) -> Result<ImportReport, Error> {
+        self.import_valid(collection, checked.accepted, checked.failures, provenance)
+    }
+
+    fn import_valid<R: AsRef<str>>(
+        &self,
+        collection: &str,
+        mut accepted: Vec<(R, stix::Object)>,
+        mut failures: Vec<taxii::StatusDetail>,
+        provenance: &store::Provenance,
+    ) -> Result<ImportReport, Error> {
         let info = self.directory()?.collection(collection).cloned().ok_or(Error::NotFound)?;
-        let (mut accepted, mut failures) = validate_raw(raws.iter().map(String::as_str));
         self.refuse_erased(&mut accepted, &mut failures)?;
-        let batch: Vec<store::Ingest<'_>> =
-            accepted.iter().map(|(raw, object)| store::Ingest { raw, object }).collect();
+        let batch: Vec<store::Ingest<'_>> = accepted
+            .iter()
+            .map(|(raw, object)| store::Ingest { raw: raw.as_ref(), object })
+            .collect();
         let outcomes = if batch.is_empty() {
             Vec::new()
         } else {
@@ -906,15 +932,15 @@ impl Node {
 
 /// Validates raw JSON objects: the valid ones parsed, the invalid ones as failure details
 /// naming the first error (path, reason, section).
-fn validate_raw<'a>(
-    raws: impl Iterator<Item = &'a str>,
-) -> (Vec<(&'a str, stix::Object)>, Vec<taxii::StatusDetail>) {
+fn validate_raw<R: AsRef<str>>(
+    raws: impl Iterator<Item = R>,
+) -> (Vec<(R, stix::Object)>, Vec<taxii::StatusDetail>) {
     let checker = pattern::check_indicator;
     let options = stix::validate::Options { pattern_checker: Some(&checker) };
     let mut failures = Vec::new();
     let mut accepted = Vec::new();
     for (i, raw) in raws.enumerate() {
-        let value: Value = match serde_json::from_str(raw) {
+        let value: Value = match serde_json::from_str(raw.as_ref()) {
             Ok(v) => v,
             Err(e) => {
                 failures.push(detail_for(None, &format!("objects[{i}]: {e}")));
@@ -941,6 +967,38 @@ fn validate_raw<'a>(
         }
     }
     (accepted, failures)
+}
+
+/// Objects checked for an import ([`Node::import_checked`]): the valid ones parsed, the
+/// invalid ones with the reason.
+#[derive(Debug, Default)]
+pub struct Checked {
+    accepted: Vec<(String, stix::Object)>,
+    failures: Vec<taxii::StatusDetail>,
+}
+
+impl Checked {
+    /// Validates `raws` as an import does.
+    pub fn new(raws: Vec<String>) -> Self {
+        let (accepted, failures) = validate_raw(raws.into_iter());
+        Self { accepted, failures }
+    }
+
+    /// Adds `other`'s objects after these.
+    pub fn append(&mut self, mut other: Checked) {
+        self.accepted.append(&mut other.accepted);
+        self.failures.append(&mut other.failures);
+    }
+
+    /// The objects checked, valid or not.
+    pub fn len(&self) -> usize {
+        self.accepted.len() + self.failures.len()
+    }
+
+    /// Whether no object was checked.
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
 }
 
 /// What an import did.
