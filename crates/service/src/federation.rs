@@ -383,8 +383,9 @@ impl<'a> Fetcher<'a> {
         items.extend(self.dependencies(&items)?);
         let ids: HashSet<String> = items.iter().filter_map(|i| i.id().map(str::to_owned)).collect();
         self.recent.push_back(ids);
-        // Pages older than these are imported: what the import holds at most, what waits for
-        // it, and the one in hand.
+        // Pages older than these are imported (what one import takes of full pages, what waits
+        // for it, the one in hand); a dependency in an older page not yet imported — the peer's
+        // pages may be smaller — is only fetched again, and imported as unchanged.
         if self.recent.len() > PAGES_AHEAD + IMPORT_BATCH / PULL_PAGE + 1 {
             self.recent.pop_front();
         }
