@@ -822,3 +822,44 @@ pub fn sync_with(
     }
     Ok(report)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The summary of `json` as (id, version, references), or `None` when it has none.
+    fn check(json: &str, expected: Option<(&str, &str, &[&str])>) {
+        let raw = RawValue::from_string(json.to_owned()).unwrap_or_else(|e| panic!("{e}"));
+        let summary = summarise(&raw);
+        let got = summary.as_ref().map(|s| {
+            (s.id.as_str(), s.version.as_str(), s.references.iter().map(String::as_str).collect())
+        });
+        let expected = expected.map(|(id, version, references)| (id, version, references.to_vec()));
+        assert_eq!(got, expected, "{json}");
+    }
+
+    #[test]
+    fn summaries() {
+        // `modified` names the version; references from `*_ref` and `*_refs`, in key order.
+        check(
+            r#"{"type":"relationship","id":"relationship--1","created":"2026-01-01T00:00:00Z","modified":"2026-02-01T00:00:00Z","source_ref":"indicator--1","target_ref":"malware--1","object_marking_refs":["marking-definition--1"]}"#,
+            Some((
+                "relationship--1",
+                "2026-02-01T00:00:00Z",
+                &["marking-definition--1", "indicator--1", "malware--1"],
+            )),
+        );
+        // `created` without `modified`; escapes are read; non-strings referred to are not ids.
+        check(
+            r#"{"id":"note--\u0031","created":"2026-01-01T00:00:00Z","object_refs":["x--1",7,null],"created_by_ref":3}"#,
+            Some(("note--1", "2026-01-01T00:00:00Z", &["x--1"])),
+        );
+        // Unversioned (an SCO); an id that is not a string, or none, gives no summary.
+        check(
+            r#"{"type":"ipv4-addr","id":"ipv4-addr--1","value":"192.0.2.1"}"#,
+            Some(("ipv4-addr--1", "", &[])),
+        );
+        check(r#"{"type":"note","id":1}"#, None);
+        check(r#"[1,2]"#, None);
+    }
+}
