@@ -399,8 +399,10 @@ impl<'a> Fetcher<'a> {
         if page.objects.is_empty() {
             return Ok(Straight::End);
         }
-        let Some(position) = page.date_added_last else {
-            tracing::debug!(collection = %self.collection, "The peer does not send X-TAXII-Date-Added-Last; pulling manifest first.");
+        // The position goes into the next request's query: only a timestamp is taken.
+        let position = page.date_added_last.filter(|p| p.parse::<stix::Timestamp>().is_ok());
+        let Some(position) = position else {
+            tracing::debug!(collection = %self.collection, "The peer sends no X-TAXII-Date-Added-Last timestamp; pulling manifest first.");
             self.objects_first = false;
             return Ok(Straight::NoPosition);
         };
