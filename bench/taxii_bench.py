@@ -29,6 +29,7 @@ import http.client
 import json
 import os
 import random
+import resource
 import shutil
 import signal
 import socket
@@ -269,11 +270,15 @@ def wrk(url, connections, seconds, lua, env):
     threads = 2
     cmd = ["wrk", "-t", str(threads), "-c", str(connections), "-d", f"{seconds}s", "--timeout", "120s",
            "-s", lua, url]
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
     out = subprocess.run(cmd, capture_output=True, text=True, env=dict(os.environ, **env))
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
     for line in out.stdout.splitlines():
         if line.startswith("WRKJSON "):
             r = json.loads(line[len("WRKJSON "):])
             r["rps"] = r["good"] / (r["duration_us"] / 1e6)
+            # The load generator shares the machine's cores with the server.
+            r["wrk_cpu_s"] = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
             return r
     sys.exit(f"wrk failed: {out.stdout}\n{out.stderr}")
 
@@ -407,6 +412,7 @@ def main():
             stop(server.proc)
         results.setdefault((name, op, conns), []).append(r)
         cpu = f", server CPU {r['cpu_ms_per_req']:.2f} ms/request" if "cpu_ms_per_req" in r else ""
+        cpu += f", wrk CPU {r['wrk_cpu_s']:.1f} s"
         log(f"{name} {op} c={conns}: {r['rps']:.1f} req/s (good {r['good']} of {r['requests']}), "
             f"p50 {r['p50_us'] / 1000:.1f} ms, p99 {r['p99_us'] / 1000:.1f} ms{cpu}")
 
