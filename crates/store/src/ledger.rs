@@ -13,10 +13,12 @@
 //! 400 KB of WAL to record. An append that leaves enough entries unindexed indexes them in one
 //! transaction (sorted, so entries of the same object share pages), and a query by object first
 //! indexes whatever is left; `ledger_meta.indexed_through` says how far the index goes. Enough
-//! is 16,384 entries or a quarter of those indexed already, whichever is more: a sorted batch
-//! rewrites most of the index's pages once it has as many entries as the index has pages, so
-//! batches that grow with the index keep the cost per entry flat (with fixed batches, a
-//! million-entry ledger rewrote its whole index every 16,384 disclosures).
+//! is 16,384 entries or a quarter of those indexed already, whichever is more, up to 65,536: a
+//! sorted batch rewrites most of the index's pages once it has as many entries as the index has
+//! pages, so batches that grow with the index keep the cost per entry lower (with fixed
+//! batches, a million-entry ledger rewrote its whole index every 16,384 disclosures); the cap
+//! bounds the pause of the append that indexes (uncapped, GET p99 went from ~50 ms to 160-830 ms
+//! under load; capped, 87-260 ms, and a 1M sync still takes 28.5 s — BENCHMARKS.md).
 
 use std::path::Path;
 use std::sync::Mutex;
@@ -89,6 +91,10 @@ const GENESIS: [u8; 32] = [0; 32];
 /// Unindexed entries after which an append indexes them by object, at least (see the module
 /// docs).
 const INDEX_BATCH: i64 = 16_384;
+/// At most this many: the append that indexes a batch pauses every caller of the ledger for
+/// as long as it takes (about proportional to the batch), and that pause is a tail latency of
+/// every read that records a disclosure meanwhile.
+const MAX_INDEX_BATCH: i64 = 4 * INDEX_BATCH;
 
 impl Ledger {
     /// Opens (creating if needed) `ledger.db` in `data_dir`.
@@ -381,7 +387,7 @@ impl Ledger {
 /// Unindexed entries after which an append indexes them, when `indexed` entries are indexed
 /// (see the module docs).
 fn index_batch(indexed: i64) -> i64 {
-    INDEX_BATCH.max(indexed / 4)
+    INDEX_BATCH.max(indexed / 4).min(MAX_INDEX_BATCH)
 }
 
 /// Appends per WAL checkpoint (an append writes a few pages, mostly the same tail pages as the
