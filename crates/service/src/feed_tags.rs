@@ -24,6 +24,10 @@ use crate::{Error, Node, Principal};
 
 /// Tags kept at most; when full, the cache starts over (pollers then pay one full write each).
 const MAX_TAGS: usize = 4096;
+/// File tags kept per directory feed at most (a MISP feed has a file per event): above this,
+/// its files are not kept and each revalidation writes the feed again. Together with
+/// `MAX_TAGS` this bounds the cache's memory whatever parameters callers vary.
+const MAX_FILES: usize = 256;
 
 /// What a feed's bytes depend on besides its request and the clock.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -104,7 +108,7 @@ impl Node {
         inputs: FeedInputs,
         export: &PreparedExport,
     ) {
-        let files = if export.file_count() > 1 {
+        let files = if export.file_count() > 1 && export.file_count() <= MAX_FILES {
             export
                 .file_names()
                 .filter_map(|name| export.file(name).map(|(_, digest)| (name.to_owned(), digest)))
