@@ -94,19 +94,11 @@ fn puller() -> (Node, store::Peer) {
 
 /// The ids `b` holds, sorted.
 fn held(b: &Node) -> Vec<String> {
-    let store = b.node.store();
-    let mut ids = Vec::new();
-    for c in store.collections().expect("collections") {
-        let query = store::Query {
-            after_micros: 0,
-            limit: 1_000_000,
-            ids: Vec::new(),
-            types: Vec::new(),
-            versions: vec![store::VersionSelect::All],
-            spec_versions: Vec::new(),
-        };
-        ids.extend(store.query(&c.id, &query).expect("query").items.into_iter().map(|v| v.id));
-    }
+    let mut ids: Vec<String> = crate::support::versions_by_collection(&b.node)
+        .into_iter()
+        .flatten()
+        .map(|v| v.id)
+        .collect();
     ids.sort();
     ids
 }

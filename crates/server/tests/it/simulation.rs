@@ -182,19 +182,10 @@ impl SimNode {
 
     /// Every (id, version) this node holds, with the version's markings.
     fn holdings(&self) -> Holdings {
-        let store = self.node.store();
         let mut out = BTreeMap::new();
-        for c in store.collections().expect("collections") {
-            let query = store::Query {
-                after_micros: 0,
-                limit: 1_000_000,
-                ids: Vec::new(),
-                types: Vec::new(),
-                versions: vec![store::VersionSelect::All],
-                spec_versions: Vec::new(),
-            };
+        for collection in crate::support::versions_by_collection(&self.node) {
             let mut seen = BTreeSet::new();
-            for v in store.query(&c.id, &query).expect("query").items {
+            for v in collection {
                 assert!(
                     seen.insert((v.id.clone(), v.version.clone())),
                     "{} stored twice in a collection",

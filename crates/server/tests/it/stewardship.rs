@@ -229,18 +229,26 @@ async fn a_partners_delete_is_an_erasure_notice() {
     assert!(n.ids("de-analyst").await.contains(&our_id));
 }
 
-#[tokio::test]
-async fn declared_identities_are_pseudonymised_for_partners() {
-    let de = "identity--5a1e0b2c-3d4e-4f5a-8b6c-7d8e9f0a1d01";
+/// A node with partner `us` whose policy declares `de` as one of de-cert's own identities, and
+/// that identity (TLP:GREEN, with contact data).
+fn node_declaring(de: &str) -> (Node, Value) {
     let n = node_with(
         true,
         &format!("holder = \"node-operator\"\n[orgs.de-cert]\nidentities = [\"{de}\"]\n"),
     );
-    let green = stix::Tlp::Green.marking_id();
     let identity = json!({"type": "identity", "spec_version": "2.1", "id": de,
         "created": "2026-07-01T00:00:00.000Z", "modified": "2026-07-01T00:00:00.000Z",
         "name": "DE-CERT incident desk", "identity_class": "organization",
-        "contact_information": "desk@cert.example", "object_marking_refs": [green]});
+        "contact_information": "desk@cert.example",
+        "object_marking_refs": [stix::Tlp::Green.marking_id()]});
+    (n, identity)
+}
+
+#[tokio::test]
+async fn declared_identities_are_pseudonymised_for_partners() {
+    let de = "identity--5a1e0b2c-3d4e-4f5a-8b6c-7d8e9f0a1d01";
+    let (n, identity) = node_declaring(de);
+    let green = stix::Tlp::Green.marking_id();
     let mut signed = indicator(5, green);
     signed["created_by_ref"] = json!(de);
     let (_, status) =
@@ -271,15 +279,8 @@ async fn declared_identities_are_pseudonymised_for_partners() {
 #[tokio::test]
 async fn a_partner_accounts_feeds_follow_its_agreement() {
     let de = "identity--7d1e0b2c-3d4e-4f5a-8b6c-7d8e9f0a1b2c";
-    let n = node_with(
-        true,
-        &format!("holder = \"node-operator\"\n[orgs.de-cert]\nidentities = [\"{de}\"]\n"),
-    );
+    let (n, identity) = node_declaring(de);
     let green = stix::Tlp::Green.marking_id();
-    let identity = json!({"type": "identity", "spec_version": "2.1", "id": de,
-        "created": "2026-07-01T00:00:00.000Z", "modified": "2026-07-01T00:00:00.000Z",
-        "name": "DE-CERT incident desk", "identity_class": "organization",
-        "object_marking_refs": [green]});
     let mut signed = indicator(7, green);
     signed["created_by_ref"] = json!(de);
     let strict = indicator(8, stix::Tlp::AmberStrict.marking_id());

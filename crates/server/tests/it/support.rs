@@ -99,3 +99,23 @@ impl Fixture {
         self.call("GET", path, Some(user), None).await
     }
 }
+
+/// Every version each collection of `node` holds, collection by collection (a version in two
+/// collections comes twice).
+pub(crate) fn versions_by_collection(node: &service::Node) -> Vec<Vec<store::StoredVersion>> {
+    let store = node.store();
+    let query = store::Query {
+        after_micros: 0,
+        limit: 1_000_000,
+        ids: Vec::new(),
+        types: Vec::new(),
+        versions: vec![store::VersionSelect::All],
+        spec_versions: Vec::new(),
+    };
+    store
+        .collections()
+        .expect("collections")
+        .iter()
+        .map(|c| store.query(&c.id, &query).expect("query").items)
+        .collect()
+}
