@@ -327,7 +327,8 @@ pub struct ExportFile {
 pub struct PreparedExport {
     files: Vec<ExportFile>,
     media_type: &'static str,
-    digest: String,
+    /// Computed when first asked for (a feed's ETag; exports to a file never need it).
+    digest: std::sync::OnceLock<String>,
     pending: Pending,
     /// What the export rules withheld (objects, or single values of an indicator).
     pub withheld: Vec<formats::Withheld>,
@@ -349,7 +350,13 @@ impl PreparedExport {
     /// The SHA-256 of the contents (of every file, in order), lower-case hex: the same bytes
     /// give the same digest, so it serves as a strong HTTP entity tag.
     pub fn digest(&self) -> &str {
-        &self.digest
+        self.digest.get_or_init(|| {
+            let mut hasher = Sha256::new();
+            for file in &self.files {
+                hasher.update(&file.contents);
+            }
+            crate::feed_tags::hex(&hasher.finalize())
+        })
     }
 
     /// The media type of the (first) file.
@@ -589,7 +596,7 @@ impl Node {
             format: feed_name(request.format),
             ..Pending::default()
         };
-        let mut prepared = match purpose {
+        let (files, withheld, policy_withheld, skipped, rpz_state) = match purpose {
             Purpose::Enforcement => {
                 let mut selector = EnforcementSelector::new(
                     &formats::BuiltInRulesOnly,
@@ -612,18 +619,7 @@ impl Node {
                     },
                 )?;
                 let (files, rpz_state) = self.finish_sink(sink, request, &recipient)?;
-                PreparedExport {
-                    exported: pending.entries.len(),
-                    files,
-                    media_type: request.format.media_type(),
-                    digest: String::new(),
-                    pending: Pending::default(),
-                    withheld: selector.withheld,
-                    policy_withheld,
-                    skipped: Vec::new(),
-                    rpz_state,
-                    changes_at: None,
-                }
+                (files, selector.withheld, policy_withheld, Vec::new(), rpz_state)
             }
             Purpose::Sharing => {
                 let mut objects = Vec::new();
@@ -644,33 +640,36 @@ impl Node {
                 let selection = formats::select(objects, &formats::BuiltInRulesOnly, &options);
                 for selected in selection.objects() {
                     let object = selected.object();
-                    if let Some((version, rule)) = versions.remove(&object_key(object)) {
-                        pending.push(object.id().as_str(), &version, rule);
-                    }
+                    // Every object written must be recorded: one the ledger could not name
+                    // fails the export (fail closed) rather than going out unrecorded.
+                    let Some((version, rule)) = versions.remove(&object_key(object)) else {
+                        return Err(Error::Store(store::Error::Internal(
+                            format!(
+                                "the export selected {} twice or changed its version",
+                                object.id()
+                            )
+                            .into(),
+                        )));
+                    };
+                    pending.push(object.id().as_str(), &version, rule);
                 }
                 let (files, skipped) = write_sharing(&selection, request.format)?;
-                PreparedExport {
-                    exported: selection.objects().len(),
-                    files,
-                    media_type: request.format.media_type(),
-                    digest: String::new(),
-                    pending: Pending::default(),
-                    withheld: selection.withheld,
-                    policy_withheld,
-                    skipped,
-                    rpz_state: None,
-                    changes_at: None,
-                }
+                (files, selection.withheld, policy_withheld, skipped, None)
             }
         };
-        let mut hasher = Sha256::new();
-        for file in &prepared.files {
-            hasher.update(&file.contents);
-        }
-        prepared.digest = hasher.finalize().iter().map(|b| format!("{b:02x}")).collect();
-        prepared.pending = pending;
-        prepared.changes_at = changes_at;
-        Ok(prepared)
+        Ok(PreparedExport {
+            // Every object written is one pending ledger entry.
+            exported: pending.entries.len(),
+            files,
+            media_type: request.format.media_type(),
+            digest: std::sync::OnceLock::new(),
+            pending,
+            withheld,
+            policy_withheld,
+            skipped,
+            rpz_state,
+            changes_at,
+        })
     }
 
     /// Records every object of `export` in the disclosure ledger, then hands out its files. When
@@ -827,7 +826,7 @@ impl Node {
                 Ok(())
             },
         )?;
-        self.ledger.append(&records, crate::node::now_micros())?;
+        self.ledger.append_all(records, crate::node::now_micros())?;
         Ok(items)
     }
 }
@@ -955,9 +954,7 @@ fn rpz_state_key(request: &ExportRequest, recipient: &Recipient) -> String {
         request.since.as_ref().map(stix::Timestamp::as_str),
         request.rpz.ip_triggers,
     );
-    let digest: String =
-        Sha256::digest(text.as_bytes()).iter().map(|b| format!("{b:02x}")).collect();
-    format!("rpz-serial:{digest}")
+    format!("rpz-serial:{}", crate::feed_tags::hex_digest(text.as_bytes()))
 }
 
 fn encode_rpz_state(serial: u32, digest: u64) -> Vec<u8> {
