@@ -216,7 +216,7 @@ impl ExportArgs {
             request.warninglists =
                 Some(Arc::new(crate::node_cmd::warninglists(data, &self.warninglists)?));
         }
-        let prepared = node
+        let mut prepared = node
             .prepare_export(&principal, &request)
             .map_err(|e| match e {
                 service::Error::NotFound => match (&self.collection, &self.partner) {
@@ -229,11 +229,15 @@ impl ExportArgs {
                 other => anyhow::Error::new(other),
             })
             .with_context(|| format!("cannot export from {}", data.display()))?;
-        self.report_withheld(&prepared.withheld, prepared.exported, prepared.policy_withheld)?;
-        report_skipped(&prepared.skipped)?;
-        let rpz_state = prepared.rpz_state;
-        // The ledger records the disclosure before any file is written (fail closed).
+        let (withheld, skipped) =
+            (std::mem::take(&mut prepared.withheld), std::mem::take(&mut prepared.skipped));
+        let (exported, by_policy, rpz_state) =
+            (prepared.exported, prepared.policy_withheld, prepared.rpz_state);
+        // The ledger records the disclosure before any file is written or anything about the
+        // export is said (fail closed).
         let files = node.release(prepared).context("cannot record the export in the ledger")?;
+        self.report_withheld(&withheld, exported, by_policy)?;
+        report_skipped(&skipped)?;
         match self.format {
             Format::Suricata => self.to_dir("suricata", files),
             Format::MispFeed => self.to_dir("misp-feed", files),
