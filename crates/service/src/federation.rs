@@ -678,7 +678,7 @@ pub fn push_to(
                         transform: transform.clone(),
                     })
                     .collect();
-                node.ledger().append(&disclosures, now_micros())?;
+                node.ledger().append_all(disclosures, now_micros())?;
                 let raws: Vec<Box<RawValue>> =
                     batch.into_iter().filter_map(|v| RawValue::from_string(v.json).ok()).collect();
                 let refs: Vec<&RawValue> = raws.iter().map(AsRef::as_ref).collect();

@@ -188,7 +188,7 @@ impl Node {
                 transform: transform.clone(),
             })
             .collect();
-        self.ledger.append(&disclosures, now_micros())?;
+        self.ledger.append_all(disclosures, now_micros())?;
         Ok(())
     }
 
