@@ -428,6 +428,8 @@ struct Automaton {
 struct Caches {
     backtrack: backtrack::Cache,
     pikevm: pikevm::Cache,
+    /// The lazy DFA's states, kept between long values (made on the first one).
+    dfa: Option<hybrid::dfa::Cache>,
 }
 
 type CreateCaches = Box<dyn Fn() -> Caches + Send + Sync>;
@@ -438,26 +440,28 @@ impl Automaton {
             backtrack::BoundedBacktracker::new_from_nfa(nfa.clone()).map_err(|e| e.to_string())?;
         let pikevm = pikevm::PikeVM::new_from_nfa(nfa.clone()).map_err(|e| e.to_string())?;
         let (b, p) = (backtrack.clone(), pikevm.clone());
-        let create: CreateCaches =
-            Box::new(move || Caches { backtrack: b.create_cache(), pikevm: p.create_cache() });
+        let create: CreateCaches = Box::new(move || Caches {
+            backtrack: b.create_cache(),
+            pikevm: p.create_cache(),
+            dfa: None,
+        });
         Ok(Automaton { backtrack, pikevm, nfa, dfa: OnceLock::new(), caches: Pool::new(create) })
     }
 
     fn is_match(&self, text: &str) -> bool {
         let input = Input::new(text).earliest(true);
+        let mut caches = self.caches.get();
         if text.len() <= SHORT_VALUE && text.len() <= self.backtrack.max_haystack_len() {
-            let mut caches = self.caches.get();
             if let Ok(found) = self.backtrack.try_is_match(&mut caches.backtrack, input.clone()) {
                 return found;
             }
         } else if let Some(dfa) = self.dfa() {
-            let mut cache = dfa.create_cache();
+            let cache = caches.dfa.get_or_insert_with(|| dfa.create_cache());
             // It gives up when its cache thrashes or it meets what it cannot decide.
-            if let Ok(found) = dfa.try_search_fwd(&mut cache, &input) {
+            if let Ok(found) = dfa.try_search_fwd(cache, &input) {
                 return found.is_some();
             }
         }
-        let mut caches = self.caches.get();
         self.pikevm.is_match(&mut caches.pikevm, input)
     }
 
