@@ -28,7 +28,7 @@ use std::sync::Arc;
 use crate::domain;
 use crate::hash::{hash_bytes, hash_u128};
 use crate::indicator::{self, Indicator, Kind};
-use crate::ipnet::{self, Ip};
+use crate::ipnet::{self, Ip, Net};
 use crate::tables::{Array, Backing, Word};
 use crate::warninglist::Warninglist;
 
@@ -201,10 +201,23 @@ impl IndicatorSet {
         indicators: impl IntoIterator<Item = Indicator>,
         warninglists: &[Warninglist],
     ) -> IndicatorSet {
-        let indicators = indicators.into_iter();
+        let mut indicators = indicators.into_iter();
         let mut builder = Builder::new(indicators.size_hint().0);
-        for indicator in indicators {
-            builder.add(&indicator);
+        // In batches: the table slots of a whole batch are read first, so that their cache
+        // misses overlap instead of being waited for one insert at a time.
+        let mut batch: Vec<(Indicator, Key)> = Vec::with_capacity(BUILD_BATCH);
+        loop {
+            batch.extend(indicators.by_ref().take(BUILD_BATCH).map(|i| {
+                let key = builder.key(&i);
+                (i, key)
+            }));
+            if batch.is_empty() {
+                break;
+            }
+            builder.touch(batch.iter().map(|(_, key)| key));
+            for (indicator, key) in batch.drain(..) {
+                builder.add(&indicator, key);
+            }
         }
         builder.finish(warninglists)
     }
@@ -625,6 +638,22 @@ impl Parts {
     }
 }
 
+/// Indicators are added to a set being built this many at a time.
+const BUILD_BATCH: usize = 16;
+
+/// Where an indicator goes in a set being built, with the hash that places it.
+#[derive(Clone, Copy, Debug)]
+enum Key {
+    /// A name table entry (domain, URL, email, hash).
+    Name(Kind, u64),
+    /// An exact IPv4 address.
+    V4(u32, u64),
+    /// An IPv6 address or a CIDR block.
+    Net(Net),
+    /// Not added (too long, or not an address).
+    Skip,
+}
+
 struct Builder {
     set: Parts,
     names_len: usize,
@@ -658,36 +687,65 @@ impl Builder {
         }
     }
 
-    fn add(&mut self, indicator: &Indicator) {
+    /// Where an indicator goes.
+    fn key(&self, indicator: &Indicator) -> Key {
         let value = indicator.value();
-        if value.len() > usize::from(u16::MAX) || self.set.entries.len() >= (u32::MAX - 1) as usize
-        {
+        if value.len() > usize::from(u16::MAX) {
+            return Key::Skip;
+        }
+        match indicator.kind() {
+            Kind::Ipv4 | Kind::Ipv6 => match ipnet::parse_net(value) {
+                Some(Net { ip: Ip::V4(address), prefix: 32 }) => {
+                    Key::V4(address, hash_u128(self.set.seed, u128::from(address)))
+                }
+                Some(net) => Key::Net(net),
+                None => Key::Skip,
+            },
+            kind => Key::Name(kind, hash_bytes(name_seed(self.set.seed, kind), value.as_bytes())),
+        }
+    }
+
+    /// Reads the first table slot of each key, so that it is in the cache when inserted.
+    fn touch<'k>(&self, keys: impl Iterator<Item = &'k Key>) {
+        let mut seen = 0u64;
+        for key in keys {
+            let (table, hash) = match *key {
+                Key::Name(_, hash) => (&self.set.names, hash),
+                Key::V4(_, hash) => (&self.set.v4, hash),
+                Key::Net(_) | Key::Skip => continue,
+            };
+            // `as usize`: the low bits pick the slot.
+            seen ^= table[hash as usize & (table.len() - 1)];
+        }
+        std::hint::black_box(seen);
+    }
+
+    fn add(&mut self, indicator: &Indicator, key: Key) {
+        if self.set.entries.len() >= (u32::MAX - 1) as usize {
             return;
         }
-        let entry = match indicator.kind() {
-            Kind::Ipv4 | Kind::Ipv6 => {
-                let Some(net) = ipnet::parse_net(value) else { return };
-                match net.ip {
-                    Ip::V4(address) if net.is_host() => self.v4_entry(address, indicator),
-                    Ip::V6(address) if net.is_host() => match self.v6.get(&address) {
-                        Some(&entry) => entry,
-                        None => {
-                            let entry = self.push_entry(indicator);
-                            self.v6.insert(address, entry);
-                            entry
-                        }
-                    },
-                    _ => match self.blocks.get(&net) {
-                        Some(&entry) => entry,
-                        None => {
-                            let entry = self.push_entry(indicator);
-                            self.blocks.insert(net, entry);
-                            entry
-                        }
-                    },
-                }
-            }
-            kind => self.name_entry(kind, indicator),
+        let entry = match key {
+            Key::Skip => return,
+            Key::V4(address, hash) => self.v4_entry(address, hash, indicator),
+            Key::Name(kind, hash) => self.name_entry(kind, hash, indicator),
+            Key::Net(net) => match net.ip {
+                Ip::V6(address) if net.is_host() => match self.v6.get(&address) {
+                    Some(&entry) => entry,
+                    None => {
+                        let entry = self.push_entry(indicator);
+                        self.v6.insert(address, entry);
+                        entry
+                    }
+                },
+                _ => match self.blocks.get(&net) {
+                    Some(&entry) => entry,
+                    None => {
+                        let entry = self.push_entry(indicator);
+                        self.blocks.insert(net, entry);
+                        entry
+                    }
+                },
+            },
         };
         if let Some(id) = indicator.id() {
             self.ids.push((entry, id.as_u128()));
@@ -708,9 +766,8 @@ impl Builder {
         (self.set.entries.len() - 1) as u32
     }
 
-    fn name_entry(&mut self, kind: Kind, indicator: &Indicator) -> u32 {
+    fn name_entry(&mut self, kind: Kind, hash: u64, indicator: &Indicator) -> u32 {
         let key = indicator.value().as_bytes();
-        let hash = hash_bytes(name_seed(self.set.seed, kind), key);
         let mask = self.set.names.len() - 1;
         let mut i = hash as usize & mask;
         loop {
@@ -751,9 +808,9 @@ impl Builder {
         }
     }
 
-    fn v4_entry(&mut self, address: u32, indicator: &Indicator) -> u32 {
+    fn v4_entry(&mut self, address: u32, hash: u64, indicator: &Indicator) -> u32 {
         let mask = self.set.v4.len() - 1;
-        let mut i = hash_u128(self.set.seed, u128::from(address)) as usize & mask;
+        let mut i = hash as usize & mask;
         loop {
             let slot = self.set.v4[i];
             if slot == 0 {

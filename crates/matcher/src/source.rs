@@ -36,7 +36,12 @@ impl Loaded {
 
     /// Adds another source's results to these.
     pub fn extend(&mut self, other: Loaded) {
-        self.indicators.extend(other.indicators);
+        if self.indicators.is_empty() {
+            // Moved, not copied: a list of millions is most of a run's memory.
+            self.indicators = other.indicators;
+        } else {
+            self.indicators.extend(other.indicators);
+        }
         self.rejected.extend(other.rejected);
         self.revoked += other.revoked;
         self.expired += other.expired;
@@ -108,20 +113,71 @@ fn read_head(file: &mut std::fs::File, head: &mut [u8]) -> std::io::Result<usize
 }
 
 /// A plain list: one value per line; blank lines and lines starting with `#` are skipped, and so
-/// is anything after ` #` on a line.
+/// is anything after ` #` on a line. Large lists are parsed in pieces on all threads of the
+/// current rayon pool; the indicators keep the list's order.
 pub fn list(text: &str) -> Loaded {
+    list_in_pieces(text, LIST_PIECE_BYTES)
+}
+
+fn list_in_pieces(text: &str, piece_bytes: usize) -> Loaded {
+    use rayon::prelude::*;
+
+    /// One piece of the text, cut at a line boundary.
+    struct Piece {
+        indicators: Vec<Indicator>,
+        rejected: Vec<(usize, Error)>,
+        lines: usize,
+    }
+    let pieces: Vec<&str> = pieces(text, piece_bytes).collect();
+    let parsed: Vec<Piece> = pieces
+        .into_par_iter()
+        .map(|piece| {
+            let mut out = Piece { indicators: Vec::new(), rejected: Vec::new(), lines: 0 };
+            for (number, line) in piece.lines().enumerate() {
+                out.lines = number + 1;
+                let value = line.split_once(" #").map_or(line, |(value, _)| value).trim();
+                if value.is_empty() || value.starts_with('#') {
+                    continue;
+                }
+                match Indicator::parse(value) {
+                    Ok(indicator) => out.indicators.push(indicator),
+                    Err(error) => out.rejected.push((number, error)),
+                }
+            }
+            out
+        })
+        .collect();
     let mut loaded = Loaded::default();
-    for (number, line) in text.lines().enumerate() {
-        let value = line.split_once(" #").map_or(line, |(value, _)| value).trim();
-        if value.is_empty() || value.starts_with('#') {
-            continue;
+    loaded.indicators.reserve_exact(parsed.iter().map(|p| p.indicators.len()).sum());
+    let mut first_line = 1;
+    for piece in parsed {
+        loaded.indicators.extend(piece.indicators);
+        for (number, error) in piece.rejected {
+            loaded.reject(format!("line {}", first_line + number), error);
         }
-        match Indicator::parse(value) {
-            Ok(indicator) => loaded.indicators.push(indicator),
-            Err(error) => loaded.reject(format!("line {}", number + 1), error),
-        }
+        first_line += piece.lines;
     }
     loaded
+}
+
+/// Lists are parsed in pieces of about this many bytes.
+const LIST_PIECE_BYTES: usize = 1 << 20;
+
+/// `text` cut after a newline into pieces of at least `size` bytes (the last may be shorter).
+fn pieces(text: &str, size: usize) -> impl Iterator<Item = &str> {
+    let mut rest = text;
+    std::iter::from_fn(move || {
+        if rest.is_empty() {
+            return None;
+        }
+        let cut = match rest.as_bytes().get(size..).and_then(|tail| memchr::memchr(b'\n', tail)) {
+            Some(newline) => size + newline + 1,
+            None => rest.len(),
+        };
+        let (piece, tail) = rest.split_at(cut);
+        rest = tail;
+        Some(piece)
+    })
 }
 
 /// A CSV file whose header names a `value` (or `indicator`, `ioc`) column, and optionally a
@@ -397,6 +453,36 @@ mod tests {
         rejected line 6: not an indicator: "not an ioc": not a recognised indicator
         revoked 0 expired 0 unusable 0
         "#);
+    }
+
+    use proptest::prelude::{Just, Strategy, prop_oneof};
+
+    proptest::proptest! {
+        /// A list parsed in pieces (on several threads) gives what one piece gives: the same
+        /// indicators in the same order, and rejects with the right line numbers.
+        #[test]
+        fn lists_in_pieces_are_one_list(
+            lines in proptest::collection::vec(
+                prop_oneof![
+                    Just("evil[.]example".to_owned()),
+                    Just("not an ioc".to_owned()),
+                    Just(String::new()),
+                    Just("# comment".to_owned()),
+                    (0u32..u32::MAX).prop_map(|a| std::net::Ipv4Addr::from(a).to_string()),
+                    "[a-z]{1,8}\\.(com|example)( # x)?\r?",
+                    "[ -~]{0,12}",
+                ],
+                0..60,
+            ),
+            piece in 1usize..64,
+            trailing_newline: bool,
+        ) {
+            let mut text = lines.join("\n");
+            if trailing_newline {
+                text.push('\n');
+            }
+            proptest::prop_assert_eq!(render(&list_in_pieces(&text, piece)), render(&list_in_pieces(&text, usize::MAX)));
+        }
     }
 
     #[test]
