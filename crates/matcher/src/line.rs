@@ -105,26 +105,24 @@ impl<'s> LineScanner<'s> {
                         self.zeek_line(header, line)
                     }
                 }
-                Layout::ZeekJson | Layout::Eve => {
-                    let eve = matches!(layout, Layout::Eve);
+                Layout::ZeekJson => {
                     let ctx = &mut self.ctx;
-                    let mut visit = |path: &[u8], leaf: Leaf<'_>| {
-                        let role = if eve {
-                            role::eve(path)
-                        } else {
-                            std::str::from_utf8(path).ok().and_then(|p| role::zeek(p, None))
-                        };
-                        match (role, leaf) {
-                            (Some(role), Leaf::Str(value)) => ctx.check(path, role, value),
-                            (Some(Role::Timestamp), Leaf::Number(value)) => ctx.set_ts(value),
-                            _ => {}
-                        }
-                    };
-                    if eve {
-                        self.walker.walk_some(line, &role::eve_wanted, &mut visit)
-                    } else {
-                        self.walker.walk(line, &mut visit)
-                    }
+                    self.walker.walk(line, |path, leaf| {
+                        let role = std::str::from_utf8(path).ok().and_then(|p| role::zeek(p, None));
+                        ctx.leaf(path, role, leaf);
+                    })
+                }
+                Layout::Eve => {
+                    let ctx = &mut self.ctx;
+                    self.walker.walk_some(
+                        line,
+                        // A closure rather than the function itself: it is inlined.
+                        #[allow(clippy::redundant_closure)]
+                        |path| role::eve_want(path),
+                        |path, role, leaf| {
+                            ctx.leaf(path, role, leaf);
+                        },
+                    )
                 }
                 Layout::Csv(csv) => self.csv_line(csv, line),
                 Layout::Text => {
@@ -220,6 +218,16 @@ impl Ctx<'_> {
             self.unescaped = unescaped;
         } else {
             self.check(field, role, value);
+        }
+    }
+
+    /// A JSON value with the role of its path, if it has one.
+    #[inline(always)]
+    fn leaf(&mut self, path: &[u8], role: Option<Role>, leaf: Leaf<'_>) {
+        match (role, leaf) {
+            (Some(role), Leaf::Str(value)) => self.check(path, role, value),
+            (Some(Role::Timestamp), Leaf::Number(value)) => self.set_ts(value),
+            _ => {}
         }
     }
 

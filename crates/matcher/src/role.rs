@@ -84,35 +84,52 @@ pub(crate) fn zeek(name: &str, zeek_type: Option<&str>) -> Option<Role> {
     })
 }
 
-/// The role of a Suricata EVE field, by its key path.
-pub(crate) fn eve(path: &[u8]) -> Option<Role> {
-    Some(match path {
-        b"timestamp" => Role::Timestamp,
-        b"src_ip" | b"dest_ip" => Role::Ip,
-        b"dns.rrname"
-        | b"dns.queries.rrname"
-        | b"dns.query.rrname"
-        | b"dns.answers.rrname"
-        | b"dns.authorities.rrname"
-        | b"tls.sni"
-        | b"quic.sni" => Role::Domain,
-        b"dns.rdata" | b"dns.answers.rdata" | b"dns.authorities.rdata" => Role::Auto,
-        b"http.hostname" => Role::Host,
-        b"http.url" => Role::UriPath,
-        b"http.http_refer" => Role::Url,
-        b"fileinfo.md5" | b"fileinfo.sha1" | b"fileinfo.sha256" => Role::Hash,
-        b"smtp.mail_from" | b"smtp.rcpt_to" | b"email.from" | b"email.to" | b"email.cc" => {
-            Role::Email
+/// Writes [`eve`] and, for tests, the list of its paths, from one table.
+macro_rules! eve_paths {
+    ($($($path:literal)|+ => $role:expr),* $(,)?) => {
+        /// The role of a Suricata EVE field, by its key path.
+        #[inline(always)]
+        pub(crate) fn eve(path: &[u8]) -> Option<Role> {
+            Some(match path {
+                $($($path)|+ => $role,)*
+                _ if path.starts_with(b"dns.grouped.") => Role::Auto,
+                _ => return None,
+            })
         }
-        _ if path.starts_with(b"dns.grouped.") => Role::Auto,
-        _ => return None,
-    })
+
+        /// Every path [`eve`] gives a role to (and one under `dns.grouped.`).
+        #[cfg(test)]
+        const EVE_PATHS: &[&[u8]] = &[$($($path,)+)* b"dns.grouped.A"];
+    };
 }
 
-/// Whether a Suricata EVE key path has a role or leads to one (`dns`, `dns.answers`): the
-/// values under other paths are not visited.
-pub(crate) fn eve_wanted(path: &[u8]) -> bool {
-    matches!(
+eve_paths! {
+    b"timestamp" => Role::Timestamp,
+    b"src_ip" | b"dest_ip" => Role::Ip,
+    b"dns.rrname"
+    | b"dns.queries.rrname"
+    | b"dns.query.rrname"
+    | b"dns.answers.rrname"
+    | b"dns.authorities.rrname"
+    | b"tls.sni"
+    | b"quic.sni" => Role::Domain,
+    b"dns.rdata" | b"dns.answers.rdata" | b"dns.authorities.rdata" => Role::Auto,
+    b"http.hostname" => Role::Host,
+    b"http.url" => Role::UriPath,
+    b"http.http_refer" => Role::Url,
+    b"fileinfo.md5" | b"fileinfo.sha1" | b"fileinfo.sha256" => Role::Hash,
+    b"smtp.mail_from" | b"smtp.rcpt_to" | b"email.from" | b"email.to" | b"email.cc" => Role::Email,
+}
+
+/// What the EVE walk does with a key path: `None` for a path that has no role and leads to
+/// none (its values are checked, not visited); `Some(role)` otherwise, with the path's own role
+/// if it has one (`dns` leads to `dns.rrname`; `dns.rrname` is a domain name).
+#[inline(always)]
+pub(crate) fn eve_want(path: &[u8]) -> Option<Option<Role>> {
+    if let Some(role) = eve(path) {
+        return Some(Some(role));
+    }
+    let parent = matches!(
         path,
         b"dns"
             | b"dns.queries"
@@ -126,5 +143,32 @@ pub(crate) fn eve_wanted(path: &[u8]) -> bool {
             | b"fileinfo"
             | b"smtp"
             | b"email"
-    ) || eve(path).is_some()
+    );
+    parent.then_some(None)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The EVE walk visits a path only when every path above it is wanted: each parent of a
+    /// path with a role must be on `eve_want`'s list, or that path is silently never looked at.
+    #[test]
+    fn every_eve_path_is_reached() {
+        for path in EVE_PATHS {
+            assert!(eve(path).is_some());
+            for (at, _) in path.iter().enumerate().filter(|&(_, &b)| b == b'.') {
+                let parent = &path[..at];
+                assert_eq!(
+                    eve_want(parent),
+                    Some(None),
+                    "{} leads to {}",
+                    String::from_utf8_lossy(parent),
+                    String::from_utf8_lossy(path)
+                );
+            }
+        }
+        assert_eq!(eve_want(b"flow"), None);
+        assert_eq!(eve_want(b"dns.answers.rdata"), Some(Some(Role::Auto)));
+    }
 }

@@ -28,6 +28,9 @@ pub const DEFAULT_BLOCK_BYTES: usize = 1 << 20;
 /// Lines longer than this are reported as malformed and skipped.
 pub const MAX_LINE_BYTES: usize = 64 << 20;
 
+/// Room in a block's buffer for the part line carried over from the previous block.
+const CARRY_ROOM: usize = 64 << 10;
+
 /// How often a followed file is checked for new data.
 const FOLLOW_INTERVAL: Duration = Duration::from_millis(200);
 
@@ -328,10 +331,13 @@ impl Blocks<'_> {
         if self.done {
             return Ok(None);
         }
-        let mut buf = self.spare.pop().unwrap_or_default();
+        let target = self.options.block_bytes.max(4096);
+        // A block's buffer holds the carried part line and one read: sized once, and kept
+        // for later blocks. Fresh memory is expensive (its pages are zeroed by the kernel when
+        // first touched), so buffers are neither doubled by `reserve` nor let go.
+        let mut buf = self.spare.pop().unwrap_or_else(|| Vec::with_capacity(target + CARRY_ROOM));
         buf.clear();
         buf.append(&mut self.carry);
-        let target = self.options.block_bytes.max(4096);
         let mut eof = false;
         loop {
             let has_newline = memchr::memchr(b'\n', &buf).is_some();
@@ -347,7 +353,7 @@ impl Blocks<'_> {
             }
             let start = buf.len();
             let want = target.min(MAX_LINE_BYTES);
-            buf.reserve(want);
+            buf.reserve_exact(want);
             // `read_to_end` reads into the spare capacity without zeroing it first (a file
             // implements `read_buf`); `take` stops it after one block, or when a followed file
             // has nothing new.
