@@ -167,9 +167,12 @@ impl<'s> LineScanner<'s> {
             {
                 let field = column.name.as_bytes();
                 if column.container {
-                    for item in value.split(|&b| b == header.set_separator) {
-                        self.ctx.check_zeek(field, role, item, escaped);
+                    let mut items = value;
+                    while let Some(end) = crate::swar::find_byte(items, header.set_separator) {
+                        self.ctx.check_zeek(field, role, &items[..end], escaped);
+                        items = &items[end + 1..];
                     }
+                    self.ctx.check_zeek(field, role, items, escaped);
                 } else {
                     self.ctx.check_zeek(field, role, value, escaped);
                 }
