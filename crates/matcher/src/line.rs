@@ -323,17 +323,18 @@ impl Ctx<'_> {
 
     /// A value of unknown kind: recognised by its shape.
     fn auto(&mut self, field: &[u8], value: &[u8]) {
-        if memchr::memmem::find(value, b"://").is_some() {
-            return self.url(field, value);
-        }
-        if memchr::memchr(b'@', value).is_some() {
-            return self.email(field, value);
-        }
+        // Addresses first, the most common: no URL or email address parses as one.
         if let Some(ip) = crate::ipnet::parse_ip(value) {
             if let Some(hit) = self.set.lookup_parsed_ip(ip) {
                 self.record(field, value, hit);
             }
             return;
+        }
+        if memchr::memmem::find(value, b"://").is_some() {
+            return self.url(field, value);
+        }
+        if memchr::memchr(b'@', value).is_some() {
+            return self.email(field, value);
         }
         if Kind::hash_of_len(value.len()).is_some() && value.iter().all(u8::is_ascii_hexdigit) {
             if let Some(hit) = self.set.lookup_hash(value, &mut self.scratch) {

@@ -311,13 +311,23 @@ impl IndicatorSet {
     #[inline]
     pub fn lookup_domain(&self, name: &[u8], scratch: &mut Scratch) -> Option<Match> {
         let name = domain::normalize_log(name, &mut scratch.bytes)?;
-        let mut labels = memchr::memchr_iter(b'.', name).count() + 1;
-        for start in domain::suffix_starts(name) {
-            let wanted = self.domain_labels & label_bit(labels) != 0;
-            labels -= 1;
-            if !wanted {
+        // Where each label starts, in one pass over the (short) name: names are at most 253
+        // bytes, so at most 127 labels, each starting below 256.
+        let mut starts = [0u8; 128];
+        let mut labels = 1;
+        for (i, &b) in name.iter().enumerate() {
+            if b == b'.' && labels < starts.len() {
+                // `as u8`: `normalize_log` bounds names to 253 bytes.
+                starts[labels] = (i + 1) as u8;
+                labels += 1;
+            }
+        }
+        for (n, &start) in starts[..labels].iter().enumerate() {
+            // The suffix from here has `labels - n` labels.
+            if self.domain_labels & label_bit(labels - n) == 0 {
                 continue;
             }
+            let start = usize::from(start);
             let suffix = &name[start..];
             if let Some(entry) = self.find_name(Kind::Domain, suffix) {
                 let kind = if start == 0 { MatchKind::Exact } else { MatchKind::Subdomain };
@@ -973,6 +983,27 @@ mod tests {
         match set.lookup(value, &mut Scratch::default()) {
             Some(hit) => format!("{} {}", hit.kind.as_str(), set.entry(hit.entry).value()),
             None => "miss".to_owned(),
+        }
+    }
+
+    proptest::proptest! {
+        /// A name hits the longest listed domain it equals or is a subdomain of, whatever the
+        /// number of labels of the name and of the listed domains.
+        #[test]
+        fn domain_lookups_find_the_longest_listed_suffix(
+            listed in proptest::collection::vec("[ab]{1,2}(\\.[ab]{1,2}){0,4}", 1..12),
+            name in "[abAB]{1,2}(\\.[ab]{1,2}){0,7}\\.?",
+        ) {
+            let set = IndicatorSet::compile(listed.iter().map(|v| Indicator::parse_as(Kind::Domain, v).unwrap()), &[]);
+            let lower = name.to_ascii_lowercase();
+            let lower = lower.strip_suffix('.').unwrap_or(&lower);
+            let expected = std::iter::once(0)
+                .chain(lower.match_indices('.').map(|(dot, _)| dot + 1))
+                .find(|&start| listed.iter().any(|l| l == &lower[start..]))
+                .map(|start| format!("{} {}", if start == 0 { "exact" } else { "subdomain" }, &lower[start..]));
+            let found = set.lookup_domain(name.as_bytes(), &mut Scratch::default())
+                .map(|hit| format!("{} {}", hit.kind.as_str(), set.entry(hit.entry).value()));
+            proptest::prop_assert_eq!(found, expected);
         }
     }
 
