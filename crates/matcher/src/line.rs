@@ -49,6 +49,9 @@ struct Ctx<'s> {
     uri: Vec<u8>,
     line_hits: Vec<Hit>,
     suppressed: u64,
+    /// The last domain name looked up and what it found: a name often comes twice in a row
+    /// (an EVE DNS answer repeats the query's `rrname`; a resolver's log repeats names).
+    last_domain: Option<(Vec<u8>, Option<Match>)>,
 }
 
 impl<'s> LineScanner<'s> {
@@ -66,6 +69,7 @@ impl<'s> LineScanner<'s> {
                 uri: Vec::new(),
                 line_hits: Vec::new(),
                 suppressed: 0,
+                last_domain: None,
             },
         }
     }
@@ -245,7 +249,18 @@ impl Ctx<'_> {
                 }
             }
             Role::Domain => {
-                if let Some(hit) = set.lookup_domain(value, &mut self.scratch) {
+                let hit = match &mut self.last_domain {
+                    Some((name, hit)) if name.as_slice() == value => *hit,
+                    last => {
+                        let hit = set.lookup_domain(value, &mut self.scratch);
+                        let (name, memo) = last.get_or_insert_with(|| (Vec::new(), None));
+                        name.clear();
+                        name.extend_from_slice(value);
+                        *memo = hit;
+                        hit
+                    }
+                };
+                if let Some(hit) = hit {
                     self.record(field, value, hit);
                 }
             }
@@ -438,6 +453,34 @@ mod tests {
         assert_eq!(strip_port(b"198.51.100.7#53"), b"198.51.100.7");
         assert_eq!(strip_port(b"2001:db8::1"), b"2001:db8::1");
         assert_eq!(strip_port(b"evil.example"), b"evil.example");
+    }
+
+    #[test]
+    fn a_name_repeated_in_a_line_or_the_next_is_reported_in_each_field() {
+        let set = IndicatorSet::compile(
+            ["evil.example"].map(|v| crate::Indicator::parse(v).unwrap()),
+            &[],
+        );
+        let data = br#"{"event_type":"dns","dns":{"rrname":"www.evil.example","answers":[{"rrname":"www.evil.example"}]}}
+{"event_type":"dns","dns":{"rrname":"good.example","answers":[{"rrname":"www.evil.example"}]}}
+{"event_type":"dns","dns":{"rrname":"WWW.EVIL.EXAMPLE"}}
+{"event_type":"dns","dns":{"rrname":"good.example"}}
+"#;
+        let result = LineScanner::new(&set, true).scan_block(&Layout::Eve, data, false);
+        let hits: Vec<_> = result
+            .hits
+            .iter()
+            .map(|h| format!("{} {} {} {}", h.line, h.field, h.value, h.kind.as_str()))
+            .collect();
+        assert_eq!(
+            hits,
+            [
+                "0 dns.rrname www.evil.example subdomain",
+                "0 dns.answers.rrname www.evil.example subdomain",
+                "1 dns.answers.rrname www.evil.example subdomain",
+                "2 dns.rrname WWW.EVIL.EXAMPLE subdomain",
+            ]
+        );
     }
 
     #[test]
