@@ -455,6 +455,12 @@ mod tests {
         assert_eq!(strip_port(b"evil.example"), b"evil.example");
     }
 
+    /// A block's hits as `line field value kind`.
+    fn rendered(result: &BlockResult) -> Vec<String> {
+        let hit = |h: &Hit| format!("{} {} {} {}", h.line, h.field, h.value, h.kind.as_str());
+        result.hits.iter().map(hit).collect()
+    }
+
     #[test]
     fn a_name_repeated_in_a_line_or_the_next_is_reported_in_each_field() {
         let set = IndicatorSet::compile(
@@ -467,13 +473,8 @@ mod tests {
 {"event_type":"dns","dns":{"rrname":"good.example"}}
 "#;
         let result = LineScanner::new(&set, true).scan_block(&Layout::Eve, data, false);
-        let hits: Vec<_> = result
-            .hits
-            .iter()
-            .map(|h| format!("{} {} {} {}", h.line, h.field, h.value, h.kind.as_str()))
-            .collect();
         assert_eq!(
-            hits,
+            rendered(&result),
             [
                 "0 dns.rrname www.evil.example subdomain",
                 "0 dns.answers.rrname www.evil.example subdomain",
@@ -501,13 +502,8 @@ mod tests {
                      5.0\t10.0.0.1\tevil.example\t\t\t\n\
                      6.0\t10.0.0.1\tev\\x69l.example\t1\t0\tx\n";
         let result = LineScanner::new(&set, true).scan_block(&layout, data, false);
-        let hits: Vec<_> = result
-            .hits
-            .iter()
-            .map(|h| format!("{} {} {} {}", h.line, h.field, h.value, h.kind.as_str()))
-            .collect();
         assert_eq!(
-            hits,
+            rendered(&result),
             [
                 "0 id.resp_h 198.51.100.7 exact",
                 "0 query www.evil.example subdomain",
