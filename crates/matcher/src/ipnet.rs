@@ -206,6 +206,16 @@ mod tests {
         }
     }
 
+    proptest::proptest! {
+        /// Dotted quads are read as the standard library reads them (it also refuses leading
+        /// zeros), whatever the bytes.
+        #[test]
+        fn ipv4_like_std(text in "[0-9.]{0,16}|[0-9]{1,3}(\\.[0-9]{1,4}){3}|[0-9a.x/ ]{5,15}") {
+            let std = text.parse::<std::net::Ipv4Addr>().ok().map(u32::from);
+            proptest::prop_assert_eq!(parse_v4(text.as_bytes()), std);
+        }
+    }
+
     #[test]
     fn ipv6_forms() {
         let expected = Some(Ip::V6(0x2001_0db8_0000_0000_0000_0000_0000_0001));
