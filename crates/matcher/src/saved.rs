@@ -123,25 +123,79 @@ impl IndicatorSet {
     }
 }
 
+/// A table of a set being written: its items, of one of the saved item types.
+enum Items<'a> {
+    Bytes(&'a [u8]),
+    Entries(&'a [Entry]),
+    U32(&'a [u32]),
+    U64(&'a [u64]),
+    U128(&'a [u128]),
+}
+
+impl Items<'_> {
+    /// The bytes of one item.
+    fn item_size(&self) -> usize {
+        match self {
+            Items::Bytes(_) => 1,
+            Items::Entries(_) => Entry::SIZE,
+            Items::U32(_) => u32::SIZE,
+            Items::U64(_) => u64::SIZE,
+            Items::U128(_) => u128::SIZE,
+        }
+    }
+
+    fn byte_len(&self) -> usize {
+        let items = match self {
+            Items::Bytes(items) => items.len(),
+            Items::Entries(items) => items.len(),
+            Items::U32(items) => items.len(),
+            Items::U64(items) => items.len(),
+            Items::U128(items) => items.len(),
+        };
+        items * self.item_size()
+    }
+
+    fn write(&self, out: &mut Vec<u8>) {
+        fn each<T: Word>(out: &mut Vec<u8>, items: &[T]) {
+            for &item in items {
+                item.write(out);
+            }
+        }
+        match self {
+            Items::Bytes(items) => out.extend_from_slice(items),
+            Items::Entries(items) => each(out, items),
+            Items::U32(items) => each(out, items),
+            Items::U64(items) => each(out, items),
+            Items::U128(items) => each(out, items),
+        }
+    }
+}
+
+/// The one list of what each [`Table`] holds: written from here, and checked (item sizes) by
+/// [`check`].
+fn items(parts: &Parts, table: Table) -> Items<'_> {
+    match table {
+        Table::Entries => Items::Entries(&parts.entries),
+        Table::Arena => Items::Bytes(&parts.arena),
+        Table::Ids => Items::U128(&parts.ids),
+        Table::Names => Items::U64(&parts.names),
+        Table::V4 => Items::U64(&parts.v4),
+        Table::V6Keys => Items::U128(&parts.v6_keys),
+        Table::V6Entries => Items::U32(&parts.v6_entries),
+        Table::V4Starts => Items::U32(&parts.v4_starts),
+        Table::V4Labels => Items::U32(&parts.v4_labels),
+        Table::V6Starts => Items::U128(&parts.v6_starts),
+        Table::V6Labels => Items::U32(&parts.v6_labels),
+        Table::NamesFilter => Items::U64(&parts.names_filter),
+        Table::V4Filter => Items::U64(&parts.v4_filter),
+        Table::V4Buckets => Items::U32(&parts.v4_buckets),
+    }
+}
+
 /// Writes a set's tables into the saved layout; returns the buffer and where each table is.
 pub(crate) fn write(parts: &Parts) -> (Vec<u8>, Sections) {
-    let tables = [
-        parts.entries.len() * Entry::SIZE,
-        parts.arena.len(),
-        parts.ids.len() * 16,
-        parts.names.len() * 8,
-        parts.v4.len() * 8,
-        parts.v6_keys.len() * 16,
-        parts.v6_entries.len() * 4,
-        parts.v4_starts.len() * 4,
-        parts.v4_labels.len() * 4,
-        parts.v6_starts.len() * 16,
-        parts.v6_labels.len() * 4,
-        parts.names_filter.len() * 8,
-        parts.v4_filter.len() * 8,
-        parts.v4_buckets.len() * 4,
-    ];
-    let total = HEADER + tables.iter().map(|len| len + ALIGN).sum::<usize>() + 4096;
+    let tables = Table::ALL.map(|table| items(parts, table));
+    let total = HEADER + tables.iter().map(|t| t.byte_len() + ALIGN).sum::<usize>() + 4096;
     let mut out = Vec::with_capacity(total);
     out.extend_from_slice(MAGIC);
     out.resize(HEADER, 0);
@@ -152,25 +206,9 @@ pub(crate) fn write(parts: &Parts) -> (Vec<u8>, Sections) {
         write(out);
         ranges[i] = start..out.len();
     };
-    fn items<T: Word>(out: &mut Vec<u8>, items: &[T]) {
-        for &item in items {
-            item.write(out);
-        }
+    for (i, items) in tables.iter().enumerate() {
+        table(&mut out, i, &|out| items.write(out));
     }
-    table(&mut out, Table::Entries as usize, &|out| items(out, &parts.entries));
-    table(&mut out, Table::Arena as usize, &|out| out.extend_from_slice(&parts.arena));
-    table(&mut out, Table::Ids as usize, &|out| items(out, &parts.ids));
-    table(&mut out, Table::Names as usize, &|out| items(out, &parts.names));
-    table(&mut out, Table::V4 as usize, &|out| items(out, &parts.v4));
-    table(&mut out, Table::V6Keys as usize, &|out| items(out, &parts.v6_keys));
-    table(&mut out, Table::V6Entries as usize, &|out| items(out, &parts.v6_entries));
-    table(&mut out, Table::V4Starts as usize, &|out| items(out, &parts.v4_starts));
-    table(&mut out, Table::V4Labels as usize, &|out| items(out, &parts.v4_labels));
-    table(&mut out, Table::V6Starts as usize, &|out| items(out, &parts.v6_starts));
-    table(&mut out, Table::V6Labels as usize, &|out| items(out, &parts.v6_labels));
-    table(&mut out, Table::NamesFilter as usize, &|out| items(out, &parts.names_filter));
-    table(&mut out, Table::V4Filter as usize, &|out| items(out, &parts.v4_filter));
-    table(&mut out, Table::V4Buckets as usize, &|out| items(out, &parts.v4_buckets));
     table(&mut out, Sections::COUNT, &|out| {
         (parts.warninglists.len() as u64).write(out);
         for name in &parts.warninglists {
@@ -194,26 +232,33 @@ pub(crate) fn write(parts: &Parts) -> (Vec<u8>, Sections) {
 
 /// Checks what the lookups assume of the tables' sizes.
 fn check(s: &Sections) -> Result<(), Error> {
-    let items = |range: &Range<usize>, size: usize| {
-        if range.len().is_multiple_of(size) {
-            Ok(range.len() / size)
-        } else {
-            Err(Error::Index("partial item"))
+    // Item counts, by the item sizes of `items`.
+    let none = Parts::default();
+    let mut counts = [0; Sections::COUNT];
+    for table in Table::ALL {
+        let size = items(&none, table).item_size();
+        let range = &s[table];
+        if !range.len().is_multiple_of(size) {
+            return Err(Error::Index("partial item"));
         }
-    };
-    let entries = items(&s[Table::Entries], Entry::SIZE)?;
-    let _ = items(&s[Table::Ids], 16)?;
-    let names = items(&s[Table::Names], 8)?;
-    let v4 = items(&s[Table::V4], 8)?;
-    let v6_keys = items(&s[Table::V6Keys], 16)?;
-    let v6_entries = items(&s[Table::V6Entries], 4)?;
-    let v4_starts = items(&s[Table::V4Starts], 4)?;
-    let v4_labels = items(&s[Table::V4Labels], 4)?;
-    let v6_starts = items(&s[Table::V6Starts], 16)?;
-    let v6_labels = items(&s[Table::V6Labels], 4)?;
-    let names_filter = items(&s[Table::NamesFilter], 8)?;
-    let v4_filter = items(&s[Table::V4Filter], 8)?;
-    let v4_buckets = items(&s[Table::V4Buckets], 4)?;
+        counts[table as usize] = range.len() / size;
+    }
+    let [
+        entries,
+        _,
+        _,
+        names,
+        v4,
+        v6_keys,
+        v6_entries,
+        v4_starts,
+        v4_labels,
+        v6_starts,
+        v6_labels,
+        names_filter,
+        v4_filter,
+        v4_buckets,
+    ] = counts;
     if entries >= u32::MAX as usize {
         return Err(Error::Index("too many entries"));
     }
@@ -284,6 +329,14 @@ fn checksum_of(bytes: &[u8]) -> u64 {
 mod tests {
     use super::*;
     use crate::{Indicator, Scratch};
+
+    #[test]
+    fn tables_are_listed_in_file_order() {
+        // `check` destructures its counts in this order.
+        for (i, table) in Table::ALL.into_iter().enumerate() {
+            assert_eq!(table as usize, i, "{table:?}");
+        }
+    }
 
     fn sample() -> IndicatorSet {
         let values = [

@@ -86,6 +86,26 @@ pub(crate) enum Table {
     V4Buckets,
 }
 
+impl Table {
+    /// Every table, in file order.
+    pub(crate) const ALL: [Table; Sections::COUNT] = [
+        Table::Entries,
+        Table::Arena,
+        Table::Ids,
+        Table::Names,
+        Table::V4,
+        Table::V6Keys,
+        Table::V6Entries,
+        Table::V4Starts,
+        Table::V4Labels,
+        Table::V6Starts,
+        Table::V6Labels,
+        Table::NamesFilter,
+        Table::V4Filter,
+        Table::V4Buckets,
+    ];
+}
+
 /// Where each [`Table`] lies in the set's buffer (byte ranges).
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub(crate) struct Sections(pub(crate) [Range<usize>; Sections::COUNT]);
