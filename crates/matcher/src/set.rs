@@ -392,42 +392,49 @@ impl IndicatorSet {
 
     #[inline]
     pub(crate) fn lookup_parsed_ip(&self, ip: Ip) -> Option<Match> {
-        match ip {
-            Ip::V4(address) => {
-                if let Some(entry) = self.find_v4(address) {
-                    return Some(Match { entry: EntryId(entry), kind: MatchKind::Exact });
-                }
-                let entry = self.v4_range_label(address)?;
-                Some(Match { entry: EntryId(entry), kind: MatchKind::Cidr })
-            }
-            Ip::V6(address) => {
-                if let Some(entry) = self.find_v6(address) {
-                    return Some(Match { entry: EntryId(entry), kind: MatchKind::Exact });
-                }
-                let starts = self.array::<u128>(&self.sections[Table::V6Starts]);
-                let i = starts.partition_point(0, starts.len(), |s| s <= address).checked_sub(1)?;
-                let label = self.array::<u32>(&self.sections[Table::V6Labels]).get(i)?;
-                let entry = (label != NONE).then_some(label)?;
-                Some(Match { entry: EntryId(entry), kind: MatchKind::Cidr })
-            }
+        let (exact, block) = match ip {
+            Ip::V4(address) => match self.find_v4(address) {
+                Some(entry) => (Some(entry), None),
+                None => (None, self.v4_range_label(address)),
+            },
+            Ip::V6(address) => match self.find_v6(address) {
+                Some(entry) => (Some(entry), None),
+                None => (None, self.range_label(Table::V6Starts, Table::V6Labels, address, None)),
+            },
+        };
+        match (exact, block) {
+            (Some(entry), _) => Some(Match { entry: EntryId(entry), kind: MatchKind::Exact }),
+            (None, Some(entry)) => Some(Match { entry: EntryId(entry), kind: MatchKind::Cidr }),
+            (None, None) => None,
         }
     }
 
     /// The label of the IPv4 interval containing `address`, narrowed by its /16 bucket.
     #[inline]
     fn v4_range_label(&self, address: u32) -> Option<u32> {
-        let starts = self.array::<u32>(&self.sections[Table::V4Starts]);
-        if starts.is_empty() {
-            return None;
-        }
         let k = (address >> 16) as usize;
         let buckets = self.array::<u32>(&self.sections[Table::V4Buckets]);
-        let (lo, hi) = match (buckets.get(k), buckets.get(k + 1)) {
-            (Some(lo), Some(hi)) => (lo as usize, hi as usize),
-            _ => (0, starts.len()),
+        let bucket = match (buckets.get(k), buckets.get(k + 1)) {
+            (Some(lo), Some(hi)) => Some((lo as usize, hi as usize)),
+            _ => None,
         };
+        self.range_label(Table::V4Starts, Table::V4Labels, address, bucket)
+    }
+
+    /// The label of the interval of `starts` (sorted interval starts; searched within `bucket`
+    /// when given) that contains `address`: the entry of the longest block, if any covers it.
+    #[inline]
+    fn range_label<T: Word + PartialOrd>(
+        &self,
+        starts: Table,
+        labels: Table,
+        address: T,
+        bucket: Option<(usize, usize)>,
+    ) -> Option<u32> {
+        let starts = self.array::<T>(&self.sections[starts]);
+        let (lo, hi) = bucket.unwrap_or((0, starts.len()));
         let i = starts.partition_point(lo, hi, |start| start <= address).checked_sub(1)?;
-        let label = self.array::<u32>(&self.sections[Table::V4Labels]).get(i)?;
+        let label = self.array::<u32>(&self.sections[labels]).get(i)?;
         (label != NONE).then_some(label)
     }
 
