@@ -292,9 +292,7 @@ impl ImportArgs {
             };
             return import_feed(url, now, |name| fetch(&format!("{base}{name}")));
         }
-        let text = fetch(url)?;
-        let format = if format == Format::Auto { detect_text(&text) } else { format };
-        convert_text(format, &text, url, now, text_options, mapping)
+        convert_text(format, &fetch(url)?, url, now, text_options, mapping)
     }
 }
 
@@ -304,7 +302,8 @@ fn is_url(input: &str) -> bool {
     lower.starts_with("http://") || lower.starts_with("https://")
 }
 
-/// Converts one document's text in `format` (not a feed); `name` names it in errors.
+/// Converts one document's text in `format` (not a feed; `Auto`: JSON is STIX or MISP by its
+/// content, anything else IOC text); `name` names it in errors.
 fn convert_text(
     format: Format,
     text: &str,
@@ -316,16 +315,19 @@ fn convert_text(
     let json = || -> anyhow::Result<serde_json::Value> {
         Ok(serde_json::from_str(text).map_err(formats::Error::from)?)
     };
+    let misp = |json| formats::misp::import_misp(json, &formats::misp::MispImportOptions { now });
     Ok(match format {
         Format::Text => formats::text::import_text(text, text_options),
         Format::Csv => formats::csv::import_csv(text, mapping, text_options)?,
         Format::Stix => formats::import_stix(json()?)?,
-        Format::Misp => {
-            formats::misp::import_misp(json()?, &formats::misp::MispImportOptions { now })?
-        }
-        Format::MispFeed | Format::Auto => {
-            anyhow::bail!("cannot tell the format of {name}; give --format")
-        }
+        Format::Misp => misp(json()?)?,
+        // Parsed once: the document is read as what its content says it is.
+        Format::Auto => match serde_json::from_str::<serde_json::Value>(text) {
+            Ok(json) if is_stix(&json) => formats::import_stix(json)?,
+            Ok(json) => misp(json)?,
+            Err(_) => formats::text::import_text(text, text_options),
+        },
+        Format::MispFeed => anyhow::bail!("{name} is a single document, not a MISP feed"),
     })
 }
 
@@ -338,7 +340,8 @@ fn read(path: &Path) -> anyhow::Result<String> {
     fs::read_to_string(path).with_context(|| format!("reading {}", path.display()))
 }
 
-/// Recognises the format of `path`: feed directories, `.csv`, `.txt`, then JSON by content.
+/// Recognises the format of `path` by its kind and name: feed directories, `.csv`, `.txt`;
+/// anything else is `Auto`, recognised by its content when read (see [`convert_text`]).
 fn detect(path: &Path) -> anyhow::Result<Format> {
     if path.is_dir() {
         return Ok(Format::MispFeed);
@@ -351,21 +354,19 @@ fn detect(path: &Path) -> anyhow::Result<Format> {
     if path == Path::new("-") {
         anyhow::bail!("give --format for standard input");
     }
-    let text = fs::read_to_string(path).with_context(|| format!("reading {}", path.display()))?;
-    Ok(detect_text(&text))
+    Ok(Format::Auto)
 }
 
-/// Recognises JSON content as STIX or MISP; anything else is IOC text.
-fn detect_text(text: &str) -> Format {
-    let Ok(json) = serde_json::from_str::<serde_json::Value>(text) else {
-        return Format::Text;
+/// Whether a JSON document is STIX (an object, or a list of them, with a `type` and an `id`)
+/// rather than MISP.
+fn is_stix(json: &serde_json::Value) -> bool {
+    let first = match json {
+        serde_json::Value::Array(items) => items.first(),
+        other => Some(other),
     };
-    let first = match &json {
-        serde_json::Value::Array(items) => items.first().cloned().unwrap_or_default(),
-        other => other.clone(),
-    };
-    let is_stix = first.get("type").and_then(|t| t.as_str()).is_some() && first.get("id").is_some();
-    if is_stix { Format::Stix } else { Format::Misp }
+    first.is_some_and(|first| {
+        first.get("type").and_then(|t| t.as_str()).is_some() && first.get("id").is_some()
+    })
 }
 
 /// Imports a MISP feed: `manifest.json`, then each event file it lists, read by `read` (from
