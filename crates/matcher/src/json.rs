@@ -569,16 +569,13 @@ mod tests {
     }
 
     proptest! {
-        /// Numbers are accepted exactly when serde_json accepts them (RFC 8259's grammar), and
-        /// visited as written.
+        /// Numbers are accepted exactly when they follow RFC 8259's grammar (§6, as a regular
+        /// expression), and visited as written.
         #[test]
         fn numbers_follow_the_grammar(number in "[-+.eE0-9]{1,7}", after in prop_oneof![Just("}"), Just(" }"), Just(",\"b\":1}")]) {
+            let grammar = regex_automata::meta::Regex::new(r"^-?(0|[1-9][0-9]*)(\.[0-9]+)?([eE][+-]?[0-9]+)?$").unwrap();
             let text = format!("{{\"a\":{number}{after}");
-            let oracle = match serde_json::from_str::<serde_json::Value>(&text) {
-                Ok(_) => true,
-                Err(e) => e.to_string().contains("number out of range"),
-            };
-            prop_assert_eq!(check(&text).starts_with(&format!("a=n:{number}")), oracle, "{}", check(&text));
+            prop_assert_eq!(check(&text).starts_with(&format!("a=n:{number}")), grammar.is_match(&number), "{}", check(&text));
         }
     }
 

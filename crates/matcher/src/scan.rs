@@ -332,9 +332,10 @@ impl Blocks<'_> {
             return Ok(None);
         }
         let target = self.options.block_bytes.max(4096);
-        // A block's buffer holds the carried part line and one read: sized once, and kept
-        // for later blocks. Fresh memory is expensive (its pages are zeroed by the kernel when
-        // first touched), so buffers are neither doubled by `reserve` nor let go.
+        // A block's buffer holds the carried part line and one read: sized for both at once,
+        // and kept for later blocks. Fresh memory is expensive (its pages are zeroed by the
+        // kernel when first touched), so a buffer grows (doubling) only for a line longer
+        // than the room for it.
         let mut buf = self.spare.pop().unwrap_or_else(|| Vec::with_capacity(target + CARRY_ROOM));
         buf.clear();
         buf.append(&mut self.carry);
@@ -353,7 +354,7 @@ impl Blocks<'_> {
             }
             let start = buf.len();
             let want = target.min(MAX_LINE_BYTES);
-            buf.reserve_exact(want);
+            buf.reserve(want);
             // `read_to_end` reads into the spare capacity without zeroing it first (a file
             // implements `read_buf`); `take` stops it after one block, or when a followed file
             // has nothing new.

@@ -332,16 +332,20 @@ impl IndicatorSet {
     pub fn lookup_domain(&self, name: &[u8], scratch: &mut Scratch) -> Option<Match> {
         let name = domain::normalize_log(name, &mut scratch.bytes)?;
         // Where each label starts, in one pass over the (short) name: names are at most 253
-        // bytes, so at most 127 labels, each starting below 256.
-        let mut starts = [0u8; 128];
+        // bytes (`normalize_log`), so at most 254 labels — empty labels included, which logs
+        // can hold (`a..evil.example`) — each starting below 254.
+        let mut starts = [0u8; domain::MAX_NAME + 1];
         let mut labels = 1;
         for (i, &b) in name.iter().enumerate() {
-            if b == b'.' && labels < starts.len() {
-                // `as u8`: `normalize_log` bounds names to 253 bytes.
-                starts[labels] = (i + 1) as u8;
+            if b == b'.' {
+                // `as u8`: below 254, see above; `get_mut`: never out of bounds either.
+                if let Some(start) = starts.get_mut(labels) {
+                    *start = (i + 1) as u8;
+                }
                 labels += 1;
             }
         }
+        let labels = labels.min(starts.len());
         for (n, &start) in starts[..labels].iter().enumerate() {
             // The suffix from here has `labels - n` labels.
             if self.domain_labels & label_bit(labels - n) == 0 {
@@ -1019,7 +1023,7 @@ mod tests {
         #[test]
         fn domain_lookups_find_the_longest_listed_suffix(
             listed in proptest::collection::vec("[ab]{1,2}(\\.[ab]{1,2}){0,4}", 1..12),
-            name in "[abAB]{1,2}(\\.[ab]{1,2}){0,7}\\.?",
+            name in "[abAB]{1,2}(\\.[ab]{1,2}){0,7}\\.?|\\.{0,140}[ab]{0,2}(\\.{1,3}[ab]{1,2}){0,4}",
         ) {
             let set = IndicatorSet::compile(listed.iter().map(|v| Indicator::parse_as(Kind::Domain, v).unwrap()), &[]);
             let lower = name.to_ascii_lowercase();
@@ -1032,6 +1036,17 @@ mod tests {
                 .map(|hit| format!("{} {}", hit.kind.as_str(), set.entry(hit.entry).value()));
             proptest::prop_assert_eq!(found, expected);
         }
+    }
+
+    #[test]
+    fn names_with_many_empty_labels_still_match() {
+        let set = set(&["evil.example"]);
+        let name = format!("{}evil.example", ".".repeat(130));
+        let hit = set.lookup_domain(name.as_bytes(), &mut Scratch::default());
+        assert_eq!(hit.map(|h| h.kind), Some(MatchKind::Subdomain));
+        let longest = format!("{}x.evil.example", ".".repeat(253 - 14));
+        let hit = set.lookup_domain(longest.as_bytes(), &mut Scratch::default());
+        assert_eq!(hit.map(|h| h.kind), Some(MatchKind::Subdomain));
     }
 
     #[test]
