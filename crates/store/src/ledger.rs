@@ -96,6 +96,8 @@ struct Indexer {
     wake: Option<SyncSender<()>>,
     stop: Arc<AtomicBool>,
     thread: Option<JoinHandle<()>>,
+    /// Whether a missing thread was reported (once is enough).
+    reported: AtomicBool,
 }
 
 impl Indexer {
@@ -109,13 +111,14 @@ impl Indexer {
             .spawn(move || index_when_woken(&path, &conn, &checkpointer, &woken, &stopped))
             .map_err(|e| tracing::warn!(error = %e, "No ledger indexing thread; queries by object will index."))
             .ok();
-        Self { wake: Some(wake), stop, thread }
+        Self { wake: Some(wake), stop, thread, reported: AtomicBool::new(false) }
     }
 
     /// Asks the thread to index what is not indexed yet (a no-op while it is already asked).
     fn wake(&self) {
         if let Some(wake) = &self.wake
             && let Err(TrySendError::Disconnected(())) = wake.try_send(())
+            && !self.reported.swap(true, Ordering::Relaxed)
         {
             tracing::warn!("The ledger indexing thread is gone; queries by object will index.");
         }
