@@ -61,7 +61,7 @@ pub(crate) struct MatchArgs {
     /// TLP marking for sightings: clear, green, amber, amber+strict or red.
     #[arg(long, value_name = "LEVEL")]
     tlp: Option<String>,
-    /// Threads to scan with (default: one per core).
+    /// Threads to read indicators and scan with (default: one per core).
     #[arg(long, value_name = "N", default_value_t = 0)]
     threads: usize,
     /// Keep reading the (single) log file as it grows.
@@ -104,6 +104,11 @@ impl MatchArgs {
         }
         if self.logs.is_empty() && self.save_index.is_none() {
             bail!("no log files given (use `-` for standard input)");
+        }
+        if self.threads > 0 {
+            // Everything the command does in parallel uses this many, parsing indicator lists
+            // too. (Should the global pool exist already, the scan still makes its own.)
+            let _ = rayon::ThreadPoolBuilder::new().num_threads(self.threads).build_global();
         }
         let markings = match self.tlp.as_deref() {
             None => Vec::new(),
