@@ -43,7 +43,10 @@ impl DataDir {
         let options = service::Options { policy, ..service::Options::default() };
         let node = Node::new(Arc::new(store), Arc::new(ledger), options)
             .context("cannot start the node")?
-            .with_warninglists(Arc::new(warninglists(&self.path, &[])?));
+            .with_warninglists_from({
+                let path = self.path.clone();
+                move || warninglists(&path, &[]).map_err(|e| format!("{e:#}"))
+            });
         Ok(node.with_federation(Arc::new(self.federation()?)))
     }
 
@@ -131,6 +134,8 @@ pub(crate) struct ServeArgs {
 impl ServeArgs {
     pub(crate) fn run(self) -> anyhow::Result<ExitCode> {
         let node = Arc::new(self.data.open()?);
+        // Read now, so that a bad list stops the server here rather than failing its feeds.
+        node.warninglists().context("cannot start the node")?;
         let given = std::env::var("MERIDIAN_ADMIN_TOKEN").ok();
         match service::admin::bootstrap(&node, &self.jurisdiction, given.as_deref())
             .context("cannot set up the administrator")?

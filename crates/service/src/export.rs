@@ -582,7 +582,14 @@ impl Node {
         let recipient = self.recipient(caller, request.partner.as_deref())?;
         let collections = self.export_collections(&recipient, request.collection.as_deref())?;
         let sharing = self.sharing()?;
-        let warninglists = request.warninglists.as_ref().unwrap_or(&self.warninglists);
+        let node_lists;
+        let warninglists = match &request.warninglists {
+            Some(lists) => lists,
+            None => {
+                node_lists = self.warninglists()?;
+                &node_lists
+            }
+        };
         let purpose = request.format.purpose();
         let mut options = SelectOptions::new(purpose, request.now.clone());
         options.warninglists = Some(warninglists);

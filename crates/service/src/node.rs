@@ -1,7 +1,7 @@
 //! `Node`: the API boundary. Every TAXII operation, in domain terms; every object that leaves
 //! goes through `sharing`.
 
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock};
 
 use serde_json::Value;
 use serde_json::value::RawValue;
@@ -78,6 +78,21 @@ impl ObjectPage {
     }
 }
 
+/// The node's warninglists: given, or read when first needed.
+struct NodeWarninglists {
+    loaded: OnceLock<Arc<formats::Warninglists>>,
+    load: Option<WarninglistLoader>,
+}
+
+/// Reads a node's warninglists.
+type WarninglistLoader = Box<dyn Fn() -> Result<formats::Warninglists, String> + Send + Sync>;
+
+impl NodeWarninglists {
+    fn given(lists: Arc<formats::Warninglists>) -> Self {
+        Self { loaded: OnceLock::from(lists), load: None }
+    }
+}
+
 /// A node: the store plus the rules of TAXII and sharing.
 pub struct Node {
     pub(crate) store: Arc<dyn Store>,
@@ -88,7 +103,7 @@ pub struct Node {
     /// The node's secret for per-recipient pseudonyms (read once: it never changes).
     pseudonym_secret: Vec<u8>,
     /// Benign values kept out of enforcement exports and feeds (`DATA/warninglists/`).
-    pub(crate) warninglists: Arc<formats::Warninglists>,
+    warninglists: NodeWarninglists,
     /// Organisations, users, collections, grants and sharing rules between requests.
     directory: DirectoryCache,
     /// Entity tags of feeds already written (`feed_tags.rs`).
@@ -129,7 +144,7 @@ impl Node {
             options,
             cursors,
             pseudonym_secret,
-            warninglists: Arc::new(formats::Warninglists::new()),
+            warninglists: NodeWarninglists::given(Arc::new(formats::Warninglists::new())),
             directory,
             feed_tags: crate::feed_tags::FeedTags::default(),
         })
@@ -139,8 +154,41 @@ impl Node {
     /// (a resolver must not block a top-ranked domain because of a bad indicator).
     #[must_use]
     pub fn with_warninglists(mut self, warninglists: Arc<formats::Warninglists>) -> Self {
-        self.warninglists = warninglists;
+        self.warninglists = NodeWarninglists::given(warninglists);
         self
+    }
+
+    /// As [`Node::with_warninglists`], but read by `load` when an export first needs them: a
+    /// node opened for anything else (a command line that adds a user) does not read a
+    /// directory of large lists. `load`'s error says which list is bad.
+    #[must_use]
+    pub fn with_warninglists_from(
+        mut self,
+        load: impl Fn() -> Result<formats::Warninglists, String> + Send + Sync + 'static,
+    ) -> Self {
+        self.warninglists =
+            NodeWarninglists { loaded: OnceLock::new(), load: Some(Box::new(load)) };
+        self
+    }
+
+    /// The node's warninglists, read now if they are read when first needed.
+    ///
+    /// # Errors
+    /// A list that cannot be read (an internal error: the node's configuration is broken).
+    pub fn warninglists(&self) -> Result<Arc<formats::Warninglists>, Error> {
+        if let Some(lists) = self.warninglists.loaded.get() {
+            return Ok(Arc::clone(lists));
+        }
+        let lists = match &self.warninglists.load {
+            Some(load) => load().map_err(|e| {
+                Error::Store(store::Error::Internal(
+                    format!("cannot read the warninglists: {e}").into(),
+                ))
+            })?,
+            None => formats::Warninglists::new(),
+        };
+        // Two first callers may both read them; either's copy is the same.
+        Ok(Arc::clone(self.warninglists.loaded.get_or_init(|| Arc::new(lists))))
     }
 
     /// Lets the node recognise partner nodes' accounts: a principal whose organisation is a

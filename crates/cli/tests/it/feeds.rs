@@ -148,6 +148,17 @@ fn feeds_over_http_and_node_exports_per_collection() {
     assert!(!listed.contains("us-cert"), "another collection's values went out:\n{listed}");
     assert!(!listed.contains("c2-red-"));
     assert!(stderr.contains("1 on a warninglist"), "{stderr}");
+    // The lists are read when an export needs them: a broken one stops exports, naming the
+    // file, and nothing else.
+    let broken = lists.join("zz-broken.json");
+    std::fs::write(&broken, "{not json").expect("broken list written");
+    let (code, _, stderr) =
+        meridian(&["export", "--format", "plain", "--data", &data, "--user", "energy-analyst"]);
+    assert_ne!(code, Some(0));
+    assert!(stderr.contains("zz-broken.json"), "{stderr}");
+    let (code, _, stderr) = meridian(&["review", "list", "--data", &data]);
+    assert_eq!(code, Some(0), "{stderr}");
+    std::fs::remove_file(&broken).expect("broken list removed");
     // The RPZ serial of node exports follows the content through --serial-file.
     let state = node.dir.path().join("rpz.serial").display().to_string();
     let zone = |now: &str| {
