@@ -108,7 +108,10 @@ impl MatchArgs {
         if self.threads > 0 {
             // Everything the command does in parallel uses this many, parsing indicator lists
             // too. (Should the global pool exist already, the scan still makes its own.)
-            let _ = rayon::ThreadPoolBuilder::new().num_threads(self.threads).build_global();
+            if let Err(e) = rayon::ThreadPoolBuilder::new().num_threads(self.threads).build_global()
+            {
+                tracing::debug!(error = %e, "Thread pool already set up; the scan makes its own.");
+            }
         }
         let markings = match self.tlp.as_deref() {
             None => Vec::new(),

@@ -27,6 +27,11 @@ pub enum Error {
         /// The limit, in bytes.
         limit: u64,
     },
+    /// The node's configuration is broken (a warninglist that cannot be read); the message says
+    /// which file and why. Remote callers see only an internal error; details go to the log.
+    /// (500)
+    #[error("{0}")]
+    Config(String),
     /// A store failure: nothing was acknowledged. Details go to the log only. (500)
     #[error("internal error")]
     Store(#[source] store::Error),

@@ -174,17 +174,15 @@ impl Node {
     /// The node's warninglists, read now if they are read when first needed.
     ///
     /// # Errors
-    /// A list that cannot be read (an internal error: the node's configuration is broken).
+    /// `Config` for a list that cannot be read (the node's configuration is broken).
     pub fn warninglists(&self) -> Result<Arc<formats::Warninglists>, Error> {
         if let Some(lists) = self.warninglists.loaded.get() {
             return Ok(Arc::clone(lists));
         }
         let lists = match &self.warninglists.load {
-            Some(load) => load().map_err(|e| {
-                Error::Store(store::Error::Internal(
-                    format!("cannot read the warninglists: {e}").into(),
-                ))
-            })?,
+            Some(load) => {
+                load().map_err(|e| Error::Config(format!("cannot read the warninglists: {e}")))?
+            }
             None => formats::Warninglists::new(),
         };
         // Two first callers may both read them; either's copy is the same.

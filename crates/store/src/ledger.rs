@@ -710,6 +710,37 @@ mod tests {
     }
 
     #[test]
+    fn fewer_than_a_batch_are_left_for_later() {
+        let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
+        let ledger = Ledger::open(dir.path()).unwrap_or_else(|e| panic!("{e}"));
+        let reader = Connection::open_with_flags(
+            dir.path().join("ledger.db"),
+            rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY,
+        )
+        .unwrap_or_else(|e| panic!("{e}"));
+        let stop = AtomicBool::new(false);
+        let step = |ledger: &Ledger| {
+            index_batch_in_chunks(&reader, &ledger.conn, &ledger.checkpointer, &stop)
+                .unwrap_or_else(|e| panic!("{e}"))
+        };
+        let append = |ledger: &Ledger, entries: std::ops::Range<usize>| {
+            let batch: Vec<Disclosure> = entries.map(disclosure).collect();
+            ledger.append(&batch, 1).unwrap_or_else(|e| panic!("{e}"));
+        };
+        let below = usize::try_from(INDEX_BATCH).unwrap_or(0) - 1;
+        append(&ledger, 0..below);
+        assert!(!step(&ledger), "less than a batch: nothing to do");
+        assert_eq!(indexed_through(&ledger), 0);
+        assert!(entries_and_index(&ledger).1.is_empty());
+        append(&ledger, below..below + 2);
+        assert!(!step(&ledger), "one step indexes up to four batches");
+        let total = i64::try_from(below + 2).unwrap_or(0);
+        assert_eq!(indexed_through(&ledger), total);
+        let (entries, index) = entries_and_index(&ledger);
+        assert_eq!(index, entries);
+    }
+
+    #[test]
     fn chain_verifies_and_detects_tampering() {
         let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
         let ledger = Ledger::open(dir.path()).unwrap_or_else(|e| panic!("{e}"));

@@ -156,6 +156,7 @@ fn feeds_over_http_and_node_exports_per_collection() {
         meridian(&["export", "--format", "plain", "--data", &data, "--user", "energy-analyst"]);
     assert_ne!(code, Some(0));
     assert!(stderr.contains("zz-broken.json"), "{stderr}");
+    assert!(!stderr.contains("store"), "a bad list is not a store failure: {stderr}");
     let (code, _, stderr) = meridian(&["review", "list", "--data", &data]);
     assert_eq!(code, Some(0), "{stderr}");
     std::fs::remove_file(&broken).expect("broken list removed");
