@@ -47,9 +47,13 @@ fuzz_target!(|data: &[u8]| {
 /// XORs `data[2..]` into a real index image at an offset chosen by `data[..2]`, reseals it, and
 /// loads it: an error is fine, a panic is not, and a set that loads answers lookups.
 fn damaged_index(data: &[u8]) {
+    /// The undamaged image, compiled once for the whole run.
+    static IMAGE: std::sync::LazyLock<Vec<u8>> = std::sync::LazyLock::new(|| {
+        let indicators = SAMPLE.iter().filter_map(|v| Indicator::parse(v).ok());
+        IndicatorSet::compile(indicators, &[]).to_bytes()
+    });
     let [hi, lo, patch @ ..] = data else { return };
-    let indicators = SAMPLE.iter().filter_map(|v| Indicator::parse(v).ok());
-    let mut image = IndicatorSet::compile(indicators, &[]).to_bytes();
+    let mut image = IMAGE.clone();
     let at = usize::from(u16::from_be_bytes([*hi, *lo])) % image.len();
     for (byte, x) in image[at..].iter_mut().zip(patch) {
         *byte ^= x;

@@ -11,7 +11,7 @@
 //!   SHA-256 and SHA-512 hashes and email addresses match case-insensitively; defanged input
 //!   (`hxxp://evil[.]example`) is accepted where indicators are read;
 //! - [`IndicatorSet`]: the compiled index (under 100 bytes per indicator), saved to a file and
-//!   used from it memory-mapped, without reading or rebuilding it;
+//!   used from it memory-mapped, without copying or rebuilding it;
 //! - indicator sources ([`source`]): plain lists, STIX 2.1 bundles (atoms extracted from
 //!   patterns by the `pattern` crate), MISP events and CSV; MISP [`Warninglist`]s;
 //! - log readers for Zeek TSV (any log, driven by `#fields`), Zeek JSON, Suricata EVE JSON, CSV

@@ -50,8 +50,9 @@ struct Ctx<'s> {
     line_hits: Vec<Hit>,
     suppressed: u64,
     /// The last domain name looked up and what it found: a name often comes twice in a row
-    /// (an EVE DNS answer repeats the query's `rrname`; a resolver's log repeats names).
-    last_domain: Option<(Vec<u8>, Option<Match>)>,
+    /// (an EVE DNS answer repeats the query's `rrname`; a resolver's log repeats names). It
+    /// starts as the empty name, which finds nothing.
+    last_domain: (Vec<u8>, Option<Match>),
 }
 
 impl<'s> LineScanner<'s> {
@@ -69,7 +70,7 @@ impl<'s> LineScanner<'s> {
                 uri: Vec::new(),
                 line_hits: Vec::new(),
                 suppressed: 0,
-                last_domain: None,
+                last_domain: (Vec::new(), None),
             },
         }
     }
@@ -249,17 +250,13 @@ impl Ctx<'_> {
                 }
             }
             Role::Domain => {
-                let hit = match &mut self.last_domain {
-                    Some((name, hit)) if name.as_slice() == value => *hit,
-                    last => {
-                        let hit = set.lookup_domain(value, &mut self.scratch);
-                        let (name, memo) = last.get_or_insert_with(|| (Vec::new(), None));
-                        name.clear();
-                        name.extend_from_slice(value);
-                        *memo = hit;
-                        hit
-                    }
-                };
+                let (name, memo) = &mut self.last_domain;
+                if name.as_slice() != value {
+                    *memo = set.lookup_domain(value, &mut self.scratch);
+                    name.clear();
+                    name.extend_from_slice(value);
+                }
+                let hit = *memo;
                 if let Some(hit) = hit {
                     self.record(field, value, hit);
                 }

@@ -2,8 +2,9 @@
 //! code (`scripts/check-architecture` fails on `unsafe` anywhere else).
 //!
 //! A saved index is used where it lies: the lookups read its tables from the mapped file, so a
-//! run starts without reading, copying or rebuilding millions of entries, and the operating
-//! system shares the pages between concurrent runs.
+//! run starts without copying or rebuilding millions of entries (the pages are read ahead and
+//! checksummed once, at memory speed), and the operating system shares them between concurrent
+//! runs.
 
 // The one exception to the workspace's `unsafe_code` lint; see the SAFETY comment below.
 #![allow(unsafe_code)]

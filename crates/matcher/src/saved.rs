@@ -243,37 +243,25 @@ fn check(s: &Sections) -> Result<(), Error> {
         }
         counts[table as usize] = range.len() / size;
     }
-    let [
-        entries,
-        _,
-        _,
-        names,
-        v4,
-        v6_keys,
-        v6_entries,
-        v4_starts,
-        v4_labels,
-        v6_starts,
-        v6_labels,
-        names_filter,
-        v4_filter,
-        v4_buckets,
-    ] = counts;
-    if entries >= u32::MAX as usize {
+    let n = |table: Table| counts[table as usize];
+    if n(Table::Entries) >= u32::MAX as usize {
         return Err(Error::Index("too many entries"));
     }
-    if ![names, v4, v6_keys].iter().all(|n| n.is_power_of_two())
-        || ![names_filter, v4_filter].iter().all(|&n| n == 0 || n.is_power_of_two())
+    let powers = [Table::Names, Table::V4, Table::V6Keys].map(n);
+    let filters = [Table::NamesFilter, Table::V4Filter].map(n);
+    if !powers.iter().all(|n| n.is_power_of_two())
+        || !filters.iter().all(|&n| n == 0 || n.is_power_of_two())
     {
         return Err(Error::Index("table size is not a power of two"));
     }
-    if v6_keys != v6_entries {
+    if n(Table::V6Keys) != n(Table::V6Entries) {
         return Err(Error::Index("IPv6 table halves differ in size"));
     }
-    if v4_starts != v4_labels || v6_starts != v6_labels {
+    if n(Table::V4Starts) != n(Table::V4Labels) || n(Table::V6Starts) != n(Table::V6Labels) {
         return Err(Error::Index("range halves differ in size"));
     }
-    if v4_buckets != 0 && v4_buckets != (1 << 16) + 1 {
+    let buckets = n(Table::V4Buckets);
+    if buckets != 0 && buckets != (1 << 16) + 1 {
         return Err(Error::Index("wrong number of /16 buckets"));
     }
     Ok(())
@@ -332,7 +320,7 @@ mod tests {
 
     #[test]
     fn tables_are_listed_in_file_order() {
-        // `check` destructures its counts in this order.
+        // `write` puts the range of `Table::ALL[i]` at `i`; lookups read it at `table as usize`.
         for (i, table) in Table::ALL.into_iter().enumerate() {
             assert_eq!(table as usize, i, "{table:?}");
         }
@@ -442,10 +430,9 @@ mod tests {
 
     /// Rewrites header word `i` (0: seed) and the checksum, as a file made to mislead would.
     fn with_header_word(bytes: &[u8], i: usize, value: u64) -> Vec<u8> {
-        let mut out = bytes[..bytes.len() - 8].to_vec();
+        let mut out = bytes.to_vec();
         out[16 + 8 * i..24 + 8 * i].copy_from_slice(&value.to_le_bytes());
-        let checksum = checksum_of(&out);
-        out.extend_from_slice(&checksum.to_le_bytes());
+        IndicatorSet::reseal_image(&mut out);
         out
     }
 
@@ -512,9 +499,9 @@ mod tests {
         let bytes = sample().to_bytes();
         let body = bytes.len() - 8;
         for seed in 0..64u64 {
-            let mut junk = bytes[..body].to_vec();
+            let mut junk = bytes.clone();
             let mut x = seed.wrapping_mul(0x9E37_79B9_7F4A_7C15) | 1;
-            for byte in &mut junk[HEADER..] {
+            for byte in &mut junk[HEADER..body] {
                 x ^= x << 13;
                 x ^= x >> 7;
                 x ^= x << 17;
@@ -522,8 +509,7 @@ mod tests {
                     *byte = x as u8;
                 }
             }
-            let checksum = checksum_of(&junk);
-            junk.extend_from_slice(&checksum.to_le_bytes());
+            IndicatorSet::reseal_image(&mut junk);
             let Ok(set) = IndicatorSet::from_bytes(&junk) else { continue };
             let mut scratch = Scratch::default();
             for value in ["www.evil.example", "10.9.9.9", "2001:db8::2", "http://evil.example/x"] {

@@ -365,7 +365,6 @@ impl Blocks<'_> {
                     return Err(e);
                 }
             };
-            buf.truncate(start + n);
             self.bytes += n as u64;
             if self.skipping_long_line && n > 0 {
                 match memchr::memchr(b'\n', &buf[start..]) {

@@ -396,20 +396,19 @@ impl IndicatorSet {
 
     #[inline]
     pub(crate) fn lookup_parsed_ip(&self, ip: Ip) -> Option<Match> {
-        let (exact, block) = match ip {
+        let exact = |entry| Match { entry: EntryId(entry), kind: MatchKind::Exact };
+        let block = |entry| Match { entry: EntryId(entry), kind: MatchKind::Cidr };
+        match ip {
             Ip::V4(address) => match self.find_v4(address) {
-                Some(entry) => (Some(entry), None),
-                None => (None, self.v4_range_label(address)),
+                Some(entry) => Some(exact(entry)),
+                None => self.v4_range_label(address).map(block),
             },
             Ip::V6(address) => match self.find_v6(address) {
-                Some(entry) => (Some(entry), None),
-                None => (None, self.range_label(Table::V6Starts, Table::V6Labels, address, None)),
+                Some(entry) => Some(exact(entry)),
+                None => {
+                    self.range_label(Table::V6Starts, Table::V6Labels, address, None).map(block)
+                }
             },
-        };
-        match (exact, block) {
-            (Some(entry), _) => Some(Match { entry: EntryId(entry), kind: MatchKind::Exact }),
-            (None, Some(entry)) => Some(Match { entry: EntryId(entry), kind: MatchKind::Cidr }),
-            (None, None) => None,
         }
     }
 
@@ -939,9 +938,6 @@ impl Builder {
                 }
             }
         }
-        set.entries.shrink_to_fit();
-        set.arena.shrink_to_fit();
-        set.ids.shrink_to_fit();
         let flagged = set.entries.iter().filter(|e| e.warninglist != 0).count();
         let set = self.set.into_set();
         tracing::debug!(

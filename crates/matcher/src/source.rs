@@ -63,14 +63,13 @@ pub enum Source {
 /// STIX bundle (`"type": "bundle"`) or a MISP event; a `.csv` file as CSV; anything else as a
 /// plain list. `now` decides which STIX indicators have expired.
 pub fn load(path: &Path, now: &stix::Timestamp) -> Result<Source, Error> {
-    let mut head = [0u8; 16];
     let mut file = std::fs::File::open(path).map_err(|e| Error::io(path, e))?;
-    let head_len = read_head(&mut file, &mut head).map_err(|e| Error::io(path, e))?;
-    if IndicatorSet::is_saved_index(&head[..head_len]) {
+    let mut bytes = Vec::new();
+    (&mut file).take(16).read_to_end(&mut bytes).map_err(|e| Error::io(path, e))?;
+    if IndicatorSet::is_saved_index(&bytes) {
         // Used in place, memory-mapped.
         return Ok(Source::Index(Box::new(IndicatorSet::load(path)?)));
     }
-    let mut bytes = head[..head_len].to_vec();
     file.read_to_end(&mut bytes).map_err(|e| Error::io(path, e))?;
     let source_error = |message: String| Error::Source { path: path.into(), message };
     let first = bytes.iter().find(|b| !b.is_ascii_whitespace()).copied();
@@ -96,20 +95,6 @@ pub fn load(path: &Path, now: &stix::Timestamp) -> Result<Source, Error> {
         return csv(&text).map(Source::Indicators).map_err(source_error);
     }
     Ok(Source::Indicators(list(&text)))
-}
-
-/// Reads up to `head.len()` bytes (fewer only at the end of the file).
-fn read_head(file: &mut std::fs::File, head: &mut [u8]) -> std::io::Result<usize> {
-    let mut filled = 0;
-    while filled < head.len() {
-        match file.read(&mut head[filled..]) {
-            Ok(0) => break,
-            Ok(n) => filled += n,
-            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
-            Err(e) => return Err(e),
-        }
-    }
-    Ok(filled)
 }
 
 /// A plain list: one value per line; blank lines and lines starting with `#` are skipped, and so
