@@ -1,6 +1,6 @@
-//! Federation with partner nodes over TAXII 2.1: pull (manifest first, incremental, resumable,
-//! dependency-complete, idempotent) and push (what the partner may see, decided by the same
-//! sharing rules as a read, recorded in the ledger).
+//! Federation with partner nodes over TAXII 2.1: pull (only the versions this node lacks,
+//! incremental, resumable, dependency-complete, idempotent) and push (what the partner may
+//! see, decided by the same sharing rules as a read, recorded in the ledger).
 //!
 //! Pulled objects land in a local collection per peer collection (`<peer>-<alias>`), keep their
 //! provenance (peer, partner organisation, channel `sync`), and are validated and versioned by the
@@ -21,7 +21,8 @@ use crate::{Error, Node, Principal, sharing};
 pub struct SyncReport {
     /// Objects pulled and stored.
     pub pulled: usize,
-    /// Manifest records skipped because this node already had that version.
+    /// Versions not imported because this node already had them (from a manifest, or left out
+    /// of a page of objects).
     pub skipped: usize,
     /// Objects pulled but refused (invalid, versioning rules, conflicts).
     pub rejected: usize,
@@ -39,7 +40,7 @@ pub struct SyncReport {
     pub erasures_pending: usize,
 }
 
-/// Page size for manifests and pushes.
+/// Page size for pushes (pulls use `PULL_PAGE`).
 const PAGE: usize = 500;
 /// Ids per `match[id]` request.
 const IDS_PER_REQUEST: usize = 50;
@@ -57,7 +58,9 @@ pub trait Remote: Sync {
     /// # Errors
     /// As [`Remote::collections`].
     fn manifest(&self, collection: &str, query: &str) -> Result<taxii::Manifest, Error>;
-    /// An objects page; `query` is a URL query without `?`.
+    /// An objects page; `query` is a URL query without `?`. Its `date_added_last` is the
+    /// peer's `X-TAXII-Date-Added-Last` header, where it sends one (pages then come straight as
+    /// objects; without it, manifests lead).
     ///
     /// # Errors
     /// As [`Remote::collections`].
@@ -313,8 +316,15 @@ enum Straight {
     Page(Page),
     /// No objects after the position.
     End,
-    /// Objects, but the peer did not say where the page ends: the manifest must.
-    NoPosition,
+    /// Objects, but the peer did not say where the page ends: the manifest must (the objects
+    /// are kept, for when the manifest wants them all).
+    NoPosition(client::ObjectsPage),
+}
+
+/// A position the peer gave (where a page ends), if it is a timestamp: it goes into the next
+/// request's query and into the stored cursor, so nothing else is taken.
+fn timestamp(text: &str) -> Option<String> {
+    text.parse::<stix::Timestamp>().is_ok().then(|| text.to_owned())
 }
 
 /// A pulled object and what sync reads of it.
@@ -375,9 +385,9 @@ impl<'a> Fetcher<'a> {
             true => match self.objects_page(&query)? {
                 Straight::Page(page) => Some(page),
                 Straight::End => None,
-                Straight::NoPosition => self.manifest_page(&query)?,
+                Straight::NoPosition(objects) => self.manifest_page(&query, Some(objects))?,
             },
-            false => self.manifest_page(&query)?,
+            false => self.manifest_page(&query, None)?,
         };
         let Some(Page { mut items, position, skipped, more }) = page else { return Ok(None) };
         items.extend(self.dependencies(&items)?);
@@ -399,12 +409,10 @@ impl<'a> Fetcher<'a> {
         if page.objects.is_empty() {
             return Ok(Straight::End);
         }
-        // The position goes into the next request's query: only a timestamp is taken.
-        let position = page.date_added_last.filter(|p| p.parse::<stix::Timestamp>().is_ok());
-        let Some(position) = position else {
+        let Some(position) = page.date_added_last.as_deref().and_then(timestamp) else {
             tracing::debug!(collection = %self.collection, "The peer sends no X-TAXII-Date-Added-Last timestamp; pulling manifest first.");
             self.objects_first = false;
-            return Ok(Straight::NoPosition);
+            return Ok(Straight::NoPosition(page));
         };
         let items: Vec<Item> = page.objects.into_iter().map(Item::new).collect();
         let keys: Vec<(String, String)> = items
@@ -429,12 +437,18 @@ impl<'a> Fetcher<'a> {
         Ok(Straight::Page(Page { items, position, skipped, more: page.more }))
     }
 
-    /// A manifest page, then the versions it lists that this node lacks.
-    fn manifest_page(&mut self, query: &str) -> Result<Option<Page>, Error> {
+    /// A manifest page, then the versions it lists that this node lacks (`objects`: the same
+    /// page of objects, if already fetched).
+    fn manifest_page(
+        &mut self,
+        query: &str,
+        objects: Option<client::ObjectsPage>,
+    ) -> Result<Option<Page>, Error> {
         let manifest = self.client.manifest(self.collection, query)?;
-        let Some(position) = manifest.objects.last().map(|r| r.date_added.clone()) else {
-            return Ok(None);
-        };
+        let Some(last) = manifest.objects.last() else { return Ok(None) };
+        let position = timestamp(&last.date_added).ok_or_else(|| {
+            Error::Invalid(format!("peer: `{}` is not a date_added timestamp", last.date_added))
+        })?;
         let pairs: Vec<(String, String)> =
             manifest.objects.iter().map(|r| (r.id.clone(), r.version.clone())).collect();
         let known = self.federation.known(&pairs)?;
@@ -442,13 +456,22 @@ impl<'a> Fetcher<'a> {
         let skipped = manifest.objects.len() - wanted.len();
         // When the whole manifest page is wanted (a first sync, a busy partner), the same page
         // of objects is one request; anything it lacks is then fetched by id. The pages after
-        // it then come straight as objects.
-        let mut items = Vec::new();
-        if !wanted.is_empty() && skipped == 0 {
-            let page = self.client.objects(self.collection, query)?;
-            items.extend(page.objects.into_iter().map(Item::new).filter(|i| wanted.wants(i)));
+        // it then come straight as objects. A page of objects already in hand is used as it is.
+        let whole = !wanted.is_empty() && skipped == 0;
+        if whole {
             self.objects_first = true;
         }
+        let page = match objects {
+            Some(page) => Some(page),
+            None if whole => Some(self.client.objects(self.collection, query)?),
+            None => None,
+        };
+        let mut items: Vec<Item> = page
+            .into_iter()
+            .flat_map(|page| page.objects)
+            .map(Item::new)
+            .filter(|i| wanted.wants(i))
+            .collect();
         let got: HashSet<(&str, &str)> = items
             .iter()
             .filter_map(|i| i.summary.as_ref().map(|s| (s.id.as_str(), s.version.as_str())))

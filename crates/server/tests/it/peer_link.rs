@@ -24,6 +24,8 @@ pub(crate) struct Link<'a> {
     pub(crate) duplicate: bool,
     /// The request for a page of objects (by `added_after`, counted from 1) that fails.
     pub(crate) fail_page: Option<usize>,
+    /// A proxy on the way drops `X-TAXII-Date-Added-Last` (as a TAXII server without it would).
+    pub(crate) strip_date_added_last: bool,
     /// Manifest pages asked for.
     pub(crate) manifests: AtomicUsize,
     /// Pages of objects asked for (by `added_after`, not by id).
@@ -46,6 +48,7 @@ impl<'a> Link<'a> {
             down: false,
             duplicate: false,
             fail_page: None,
+            strip_date_added_last: false,
             manifests: AtomicUsize::new(0),
             pages: AtomicUsize::new(0),
             by_id: AtomicUsize::new(0),
@@ -126,8 +129,11 @@ impl service::federation::Remote for Link<'_> {
             self.get(&format!("/meridian/collections/{collection}/objects/?{query}"))?;
         let mut page: client::ObjectsPage = serde_json::from_slice(&body)
             .map_err(|e| service::Error::Invalid(format!("peer: {e}")))?;
-        page.date_added_last =
-            headers.get(client::DATE_ADDED_LAST).and_then(|v| v.to_str().ok()).map(str::to_owned);
+        page.date_added_last = headers
+            .get(client::DATE_ADDED_LAST)
+            .and_then(|v| v.to_str().ok())
+            .filter(|_| !self.strip_date_added_last)
+            .map(str::to_owned);
         Ok(page)
     }
     fn add_objects(

@@ -126,93 +126,121 @@ fn disclosures_of(a: &Node, i: usize) -> usize {
     a.ledger.entries(&filter).expect("ledger").len()
 }
 
-fn runtime() -> tokio::runtime::Runtime {
-    tokio::runtime::Builder::new_current_thread().enable_all().build().expect("runtime")
+/// A source `a` holding `objects` indicators in `feed`, a puller `b` with `a` as its peer, and
+/// `a`'s router to pull over.
+struct Pair {
+    a: Node,
+    feed: String,
+    token: String,
+    b: Node,
+    peer: store::Peer,
+    rt: tokio::runtime::Runtime,
+    app: axum::Router,
+}
+
+fn pair(objects: usize) -> Pair {
+    let (a, feed, token) = source(objects);
+    let (b, peer) = puller();
+    let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().expect("runtime");
+    let app = server::router(Arc::clone(&a.node), &server::Options::default());
+    Pair { a, feed, token, b, peer, rt, app }
+}
+
+impl Pair {
+    /// A healthy link to `a`.
+    fn link(&self) -> Link<'_> {
+        Link::new(&self.rt, &self.app, &self.token)
+    }
+
+    fn pull(&self, link: &Link<'_>) -> Result<service::federation::SyncReport, service::Error> {
+        service::federation::pull_from(&self.b.node, &self.b.federation, &self.peer, link)
+    }
+
+    /// Asserts that `b`'s pull cursor stands at `a`'s `n`th object.
+    #[track_caller]
+    fn assert_cursor_at(&self, n: usize) {
+        assert_eq!(
+            self.b.federation.cursor("a", "pull", &self.feed).expect("cursor"),
+            Some(date_added_of(&self.a, &self.feed, n))
+        );
+    }
 }
 
 #[test]
 fn a_pull_takes_pages_straight_once_the_manifest_shows_everything_is_wanted() {
-    let (a, feed, token) = source(2500);
-    let (b, peer) = puller();
-    let rt = runtime();
-    let app = server::router(Arc::clone(&a.node), &server::Options::default());
-    let link = Link::new(&rt, &app, &token);
-    let report = service::federation::pull_from(&b.node, &b.federation, &peer, &link)
-        .expect("pull succeeds");
+    let p = pair(2500);
+    let link = p.link();
+    let report = p.pull(&link).expect("pull succeeds");
     assert_eq!((report.pulled, report.skipped, report.rejected), (2500, 0, 0));
     let expected: Vec<String> =
         (0..2500).map(|i| format!("indicator--00000000-0000-4000-8000-{i:012}")).collect();
-    assert_eq!(held(&b), expected);
+    assert_eq!(held(&p.b), expected);
     // The first page through the manifest, the other two straight (the last says there is no
     // more); the marking definition every object refers to was asked for once, not per page.
     assert_eq!(link.manifests.load(Ordering::Relaxed), 1);
     assert_eq!(link.pages.load(Ordering::Relaxed), 3);
     assert_eq!(link.by_id.load(Ordering::Relaxed), 1);
-    assert_eq!(
-        b.federation.cursor("a", "pull", &feed).expect("cursor"),
-        Some(date_added_of(&a, &feed, 2500))
-    );
+    p.assert_cursor_at(2500);
     // Every object was decided and recorded at `a` once, as it left.
-    assert_eq!(a.ledger.verify().expect("ledger verifies"), 2500);
-    assert!([0, 999, 1000, 2499].iter().all(|&i| disclosures_of(&a, i) == 1));
+    assert_eq!(p.a.ledger.verify().expect("ledger verifies"), 2500);
+    assert!([0, 999, 1000, 2499].iter().all(|&i| disclosures_of(&p.a, i) == 1));
     // Nothing new: one empty manifest page, nothing disclosed.
-    let again = service::federation::pull_from(&b.node, &b.federation, &peer, &link)
-        .expect("second pull succeeds");
+    let again = p.pull(&link).expect("second pull succeeds");
     assert_eq!((again.pulled, again.skipped), (0, 0));
     assert_eq!(link.manifests.load(Ordering::Relaxed), 2);
-    assert_eq!(a.ledger.verify().expect("ledger verifies"), 2500);
+    assert_eq!(p.a.ledger.verify().expect("ledger verifies"), 2500);
 }
 
 #[test]
 fn a_failed_page_stops_the_pull_and_the_cursor_stays_before_it() {
-    let (a, feed, token) = source(2500);
-    let (b, peer) = puller();
-    let rt = runtime();
-    let app = server::router(Arc::clone(&a.node), &server::Options::default());
+    let p = pair(2500);
     // Pages of objects: the first (after the manifest), the second, then the third fails.
-    let link = Link { fail_page: Some(3), ..Link::new(&rt, &app, &token) };
-    let err = service::federation::pull_from(&b.node, &b.federation, &peer, &link)
-        .expect_err("the pull fails with the page");
+    let link = Link { fail_page: Some(3), ..p.link() };
+    let err = p.pull(&link).expect_err("the pull fails with the page");
     assert!(err.to_string().contains("connection was reset"), "{err}");
     // The pages before the failure are imported and covered by the cursor; nothing after.
-    assert_eq!(held(&b).len(), 2000);
-    assert_eq!(
-        b.federation.cursor("a", "pull", &feed).expect("cursor"),
-        Some(date_added_of(&a, &feed, 2000))
-    );
+    assert_eq!(held(&p.b).len(), 2000);
+    p.assert_cursor_at(2000);
     // The next pull resumes there: the rest, nothing twice.
-    let healthy = Link::new(&rt, &app, &token);
-    let report = service::federation::pull_from(&b.node, &b.federation, &peer, &healthy)
-        .expect("pull succeeds");
+    let report = p.pull(&p.link()).expect("pull succeeds");
     assert_eq!((report.pulled, report.skipped), (500, 0));
-    assert_eq!(held(&b).len(), 2500);
-    assert_eq!(
-        b.federation.cursor("a", "pull", &feed).expect("cursor"),
-        Some(date_added_of(&a, &feed, 2500))
-    );
+    assert_eq!(held(&p.b).len(), 2500);
+    p.assert_cursor_at(2500);
+}
+
+#[test]
+fn a_peer_without_the_date_added_header_is_pulled_through_manifests_each_page_fetched_once() {
+    let p = pair(2500);
+    let link = Link { strip_date_added_last: true, ..p.link() };
+    let report = p.pull(&link).expect("pull succeeds");
+    assert_eq!((report.pulled, report.skipped, report.rejected), (2500, 0, 0));
+    assert_eq!(held(&p.b).len(), 2500);
+    // Page 1 through the manifest; pages 2 and 3 asked for straight, which says nothing of
+    // where they end, so each one's manifest is read and the page already in hand used. Three
+    // pages of objects, each fetched once.
+    assert_eq!(link.manifests.load(Ordering::Relaxed), 3);
+    assert_eq!(link.pages.load(Ordering::Relaxed), 3);
+    p.assert_cursor_at(2500);
+    assert!([0, 1500, 2499].iter().all(|&i| disclosures_of(&p.a, i) == 1));
 }
 
 #[test]
 fn versions_held_already_send_the_pull_back_through_the_manifest() {
-    let (a, _feed, token) = source(3500);
-    let (b, peer) = puller();
+    let p = pair(3500);
     // `b` has the second thousand already (from elsewhere).
     let raws: Vec<String> = (1000..2000).map(indicator).collect();
-    let local = service::admin::add_collection(&b.node, "local", "Local", None).expect("c");
+    let local = service::admin::add_collection(&p.b.node, "local", "Local", None).expect("c");
     let provenance =
         store::Provenance { user: None, org: None, peer: None, channel: "import".into() };
-    b.node.import(&local, &raws, &provenance).expect("import");
-    let rt = runtime();
-    let app = server::router(Arc::clone(&a.node), &server::Options::default());
-    let link = Link::new(&rt, &app, &token);
-    let report = service::federation::pull_from(&b.node, &b.federation, &peer, &link)
-        .expect("pull succeeds");
+    p.b.node.import(&local, &raws, &provenance).expect("import");
+    let link = p.link();
+    let report = p.pull(&link).expect("pull succeeds");
     assert_eq!((report.pulled, report.skipped, report.rejected), (2500, 1000, 0));
     // Manifest (all wanted), page 1; page 2 straight, all held: manifest again for page 3
     // (all wanted), page 3; page 4 straight.
     assert_eq!(link.manifests.load(Ordering::Relaxed), 2);
     assert_eq!(link.pages.load(Ordering::Relaxed), 4);
-    let mut ids = held(&b);
+    let mut ids = held(&p.b);
     ids.dedup();
     assert_eq!(ids.len(), 3500);
 }
