@@ -60,6 +60,23 @@ impl Agreement {
         }
     }
 
+    /// Whether the agreement is in force at `now`: from `valid_from` (included) to
+    /// `valid_until` (excluded).
+    pub fn in_force(&self, now: &Timestamp) -> bool {
+        self.valid_from.as_ref().is_none_or(|from| now >= from)
+            && self.valid_until.as_ref().is_none_or(|until| now < until)
+    }
+
+    /// The next moment after `now` at which [`Agreement::in_force`] changes, if any: what is
+    /// shared under the agreement changes then even if nothing else does.
+    pub fn next_change(&self, now: &Timestamp) -> Option<&Timestamp> {
+        [self.valid_from.as_ref(), self.valid_until.as_ref()]
+            .into_iter()
+            .flatten()
+            .filter(|at| *at > now)
+            .min()
+    }
+
     /// Parses an agreement; `file` only names the source in errors.
     pub fn from_toml(file: &str, text: &str) -> Result<Agreement, AgreementError> {
         Parser { file, text }.agreement()

@@ -349,10 +349,7 @@ fn check_agreement(
     if &agreement.partner != org {
         return Err(AgreementRule::WrongPartner);
     }
-    let now = context.now;
-    if agreement.valid_from.as_ref().is_some_and(|from| now < from)
-        || agreement.valid_until.as_ref().is_some_and(|until| now >= until)
-    {
+    if !agreement.in_force(context.now) {
         return Err(AgreementRule::NotInForce);
     }
     if level > agreement.highest_tlp {

@@ -340,9 +340,9 @@ pub struct PreparedExport {
     pub skipped: Vec<Skipped>,
     /// The RPZ serial and content digest used, for the caller's state file.
     pub rpz_state: Option<RpzState>,
-    /// The first moment (at or after the request's `now`) at which an indicator read for the
-    /// export stops being valid (`valid_until`): the export changes then even if nothing else
-    /// does.
+    /// The first moment (at or after the request's `now`) at which the export changes even if
+    /// nothing stored does: an indicator read for it stops being valid (`valid_until`), or the
+    /// recipient's partner agreement comes into or goes out of force.
     pub changes_at: Option<stix::Timestamp>,
 }
 
@@ -595,7 +595,11 @@ impl Node {
         options.warninglists = Some(warninglists);
         options.min_confidence = request.min_confidence;
         options.since = request.since.clone();
-        let mut changes_at = None;
+        let mut changes_at = recipient
+            .partner
+            .as_ref()
+            .and_then(|(_, _, agreement)| agreement.next_change(&request.now))
+            .cloned();
         let mut pending = Pending {
             recipient: recipient.name.clone(),
             org: Some(recipient.access.org.name.clone()),

@@ -6,12 +6,13 @@
 //! [`FeedInputs`] read *before* the feed was written: the store's directory version (grants,
 //! organisations, users, tokens, statement markings) and content version (every object version
 //! entering or leaving a collection), the ledger's review verdicts, and the recipient's partner
-//! agreement; and with the first moment at which an indicator's `valid_until` passes. A kept
-//! tag answers only while all of that is unchanged and that moment has not come; anything else
+//! agreement; and with the first moment at which the export changes with the clock alone (an
+//! indicator's `valid_until` passes, the agreement comes into or goes out of force). A kept tag
+//! answers only while all of that is unchanged and that moment has not come; anything else
 //! writes the feed again. The worst a missed input could do is answer 304 to a caller whose
-//! content changed: a kept tag never sends content, so it cannot disclose anything, and
-//! authentication and the collection's existence are checked as for every feed before it is
-//! consulted (a withdrawn grant changes the directory version).
+//! content changed: a kept tag never sends content, so it cannot disclose anything. The caller
+//! is authenticated before a kept tag is consulted; a withdrawn grant, or a collection that no
+//! longer exists, changes the directory version.
 
 use std::collections::HashMap;
 use std::hash::{Hash as _, Hasher as _};
@@ -71,8 +72,9 @@ impl Node {
         let recipient = self.recipient(caller, request.partner.as_deref())?;
         let mut hasher = std::collections::hash_map::DefaultHasher::new();
         recipient.name.hash(&mut hasher);
-        if let Some((peer, org, agreement)) = &recipient.partner {
-            format!("{peer:?}\n{org:?}\n{agreement:?}").hash(&mut hasher);
+        if let Some((peer, org, _)) = &recipient.partner {
+            // The agreement's text, not the peer record (which holds the peer's token).
+            (&peer.name, &peer.org, org.id, &peer.agreement).hash(&mut hasher);
         }
         Ok(FeedInputs { directory, content, reviews, recipient: hasher.finish() })
     }

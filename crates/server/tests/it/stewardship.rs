@@ -273,6 +273,48 @@ async fn declared_identities_are_pseudonymised_for_partners() {
     assert_eq!(own["objects"][0]["name"], "DE-CERT incident desk");
 }
 
+/// A partner's feed follows its agreement's time window: once the agreement ends, the tag kept
+/// from before gets the feed written again (now without what only the agreement let through),
+/// never a 304 saying the old copy is current.
+#[tokio::test]
+async fn a_kept_feed_tag_ends_with_the_partners_agreement() {
+    let n = node_with(true, "");
+    let until = service::micros_to_timestamp(service::now_micros() + 2_000_000);
+    let federation = store::Federation::open(n._dir.path()).expect("federation opens");
+    let mut peer = federation.peers().expect("peers").remove(0);
+    peer.agreement.push_str(&format!("valid_until = \"{until}\"\n"));
+    federation.put_peer(&peer).expect("peer updated");
+    let feed = |tag: Option<String>| {
+        let mut request = Request::builder()
+            .uri("/feeds/shared-indicators/plain")
+            .header("authorization", format!("Bearer {}", n.tokens["us-analyst"]));
+        if let Some(tag) = tag {
+            request = request.header("if-none-match", tag);
+        }
+        let app = n.app.clone();
+        async move {
+            let response =
+                app.oneshot(request.body(Body::empty()).expect("request")).await.expect("answer");
+            let status = response.status();
+            let etag =
+                response.headers().get("etag").and_then(|v| v.to_str().ok()).map(str::to_owned);
+            let body = response.into_body().collect().await.expect("body").to_bytes();
+            (status, etag, String::from_utf8_lossy(&body).into_owned())
+        }
+    };
+    let (status, tag, text) = feed(None).await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(!text.trim().is_empty(), "the agreement lets indicators through");
+    assert_eq!(feed(tag.clone()).await.0, StatusCode::NOT_MODIFIED);
+    let wait = until.parse::<stix::Timestamp>().expect("timestamp").unix().0 + 1
+        - stix::Timestamp::now().unix().0;
+    tokio::time::sleep(std::time::Duration::from_secs(u64::try_from(wait).unwrap_or(0))).await;
+    let (status, after, text) = feed(tag.clone()).await;
+    assert_eq!(status, StatusCode::OK, "a 304 after the agreement ended");
+    assert!(text.trim().is_empty(), "shared after the agreement ended: {text}");
+    assert_ne!(after, tag);
+}
+
 /// An account of a partner node's organisation polls feeds as that node would pull: what its
 /// agreement lets through (no more than TLP:AMBER here, submitters pseudonymised), exactly its
 /// TAXII view minus what no export carries, recorded under the agreement.
