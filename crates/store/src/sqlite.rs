@@ -142,7 +142,7 @@ CREATE TRIGGER grants_removed AFTER DELETE ON grants BEGIN UPDATE directory_vers
     r"
 -- Version 4: the content version. `ingest` (when it added a version), `remove` and `purge` bump
 -- it in their transaction, whichever process runs them; a feed whose directory and content
--- versions have not moved still has the bytes it had (see service::export's feed tags).
+-- versions have not moved still has the bytes it had (see service::feed_tags).
 CREATE TABLE content_version (id INTEGER PRIMARY KEY CHECK (id = 1), version INTEGER NOT NULL);
 INSERT INTO content_version (id, version) VALUES (1, 0);
 ",

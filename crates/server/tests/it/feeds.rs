@@ -29,12 +29,7 @@ impl Fixture {
 
     /// The feed ledger entries of `user`: (object id, version).
     fn feed_records(&self, user: &str) -> Vec<(String, String)> {
-        self.ledger
-            .entries(&store::LedgerFilter {
-                recipient: Some(format!("user:{user}")),
-                ..Default::default()
-            })
-            .expect("ledger reads")
+        crate::support::disclosed_to(&self.ledger, user)
             .into_iter()
             .filter(|e| e.disclosure.channel == "feed")
             .map(|e| (e.disclosure.object_id, e.disclosure.version))

@@ -9,7 +9,7 @@ use http_body_util::BodyExt as _;
 use serde_json::{Value, json};
 use tower::ServiceExt as _;
 
-const TAXII: &str = "application/taxii+json;version=2.1";
+use crate::support::TAXII;
 const SHARED: &str = "/meridian/collections/shared-indicators/objects/";
 
 struct Node {
@@ -360,13 +360,7 @@ async fn a_partner_accounts_feeds_follow_its_agreement() {
         fed.difference(&taxii).collect::<Vec<_>>()
     );
     // Recorded under the agreement, one entry per object.
-    let entries = n
-        .ledger
-        .entries(&store::LedgerFilter {
-            recipient: Some("user:us-analyst".into()),
-            ..Default::default()
-        })
-        .expect("ledger reads");
+    let entries = crate::support::disclosed_to(&n.ledger, "us-analyst");
     let feed: Vec<_> = entries.iter().filter(|e| e.disclosure.channel == "feed").collect();
     assert_eq!(feed.len(), fed.len());
     assert!(

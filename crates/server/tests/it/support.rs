@@ -10,6 +10,13 @@ use tower::ServiceExt as _;
 
 pub(crate) const TAXII: &str = "application/taxii+json;version=2.1";
 
+/// What `ledger` recorded as disclosed to the demo user `user`, oldest first.
+pub(crate) fn disclosed_to(ledger: &store::Ledger, user: &str) -> Vec<store::LedgerEntry> {
+    let filter =
+        store::LedgerFilter { recipient: Some(format!("user:{user}")), ..Default::default() };
+    ledger.entries(&filter).expect("ledger reads")
+}
+
 pub(crate) struct Fixture {
     pub(crate) ledger: Arc<store::Ledger>,
     pub(crate) dir: tempfile::TempDir,

@@ -476,13 +476,7 @@ async fn every_disclosed_object_is_in_the_ledger() {
         f.get("/meridian/collections/shared-indicators/objects/?limit=10", "energy-analyst").await;
     let disclosed = ids(&page);
     assert_eq!(disclosed.len(), 10);
-    let entries = f
-        .ledger
-        .entries(&store::LedgerFilter {
-            recipient: Some("user:energy-analyst".into()),
-            ..Default::default()
-        })
-        .expect("ledger reads");
+    let entries = crate::support::disclosed_to(&f.ledger, "energy-analyst");
     let recorded: Vec<String> = entries.iter().map(|e| e.disclosure.object_id.clone()).collect();
     assert_eq!(recorded, disclosed);
     assert!(
