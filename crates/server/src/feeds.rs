@@ -106,7 +106,7 @@ async fn serve(
                 } else {
                     "application/json"
                 };
-                (f.contents.len(), digest, media_type)
+                (f.contents.len(), digest.to_owned(), media_type)
             }
         };
         let etag = format!("\"{digest}\"");

@@ -329,6 +329,8 @@ pub struct PreparedExport {
     media_type: &'static str,
     /// Computed when first asked for (a feed's ETag; exports to a file never need it).
     digest: std::sync::OnceLock<String>,
+    /// Each file's digest, in order, computed when first asked for.
+    file_digests: std::sync::OnceLock<Vec<String>>,
     pending: Pending,
     /// What the export rules withheld (objects, or single values of an indicator).
     pub withheld: Vec<formats::Withheld>,
@@ -369,9 +371,13 @@ impl PreparedExport {
         self.files.len()
     }
 
-    /// The names of the files, in order.
-    pub fn file_names(&self) -> impl Iterator<Item = &str> {
-        self.files.iter().map(|f| f.name.as_str())
+    /// Each file's name and the SHA-256 of its contents (lower-case hex, a strong entity tag),
+    /// in order. Each digest is computed once.
+    pub fn file_digests(&self) -> impl Iterator<Item = (&str, &str)> {
+        let digests = self.file_digests.get_or_init(|| {
+            self.files.iter().map(|f| crate::feed_tags::hex_digest(&f.contents)).collect()
+        });
+        self.files.iter().zip(digests).map(|(f, d)| (f.name.as_str(), d.as_str()))
     }
 
     /// The total size of the files, in bytes.
@@ -386,9 +392,10 @@ impl PreparedExport {
 
     /// One file of a multi-file export (a MISP feed's `manifest.json`, `hashes.csv` or an
     /// event), and the SHA-256 of its contents (lower-case hex, a strong entity tag).
-    pub fn file(&self, name: &str) -> Option<(&ExportFile, String)> {
-        let file = self.files.iter().find(|f| f.name == name)?;
-        Some((file, crate::feed_tags::hex_digest(&file.contents)))
+    pub fn file(&self, name: &str) -> Option<(&ExportFile, &str)> {
+        let at = self.files.iter().position(|f| f.name == name)?;
+        let (_, digest) = self.file_digests().nth(at)?;
+        Some((&self.files[at], digest))
     }
 }
 
@@ -674,6 +681,7 @@ impl Node {
             files,
             media_type: request.format.media_type(),
             digest: std::sync::OnceLock::new(),
+            file_digests: std::sync::OnceLock::new(),
             pending,
             withheld,
             policy_withheld,

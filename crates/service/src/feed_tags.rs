@@ -44,8 +44,8 @@ pub struct FeedInputs {
 struct Kept {
     inputs: FeedInputs,
     changes_at: Option<stix::Timestamp>,
-    /// The whole feed's digest.
-    digest: String,
+    /// The whole feed's digest (single-file feeds).
+    digest: Option<String>,
     /// Each file's digest, for directory feeds (a MISP feed).
     files: HashMap<String, String>,
 }
@@ -96,7 +96,7 @@ impl Node {
             return None;
         }
         match file {
-            None => Some(entry.digest.clone()),
+            None => entry.digest.clone(),
             Some(file) => entry.files.get(file).cloned(),
         }
     }
@@ -110,20 +110,16 @@ impl Node {
         inputs: FeedInputs,
         export: &PreparedExport,
     ) {
-        let files = if export.file_count() > 1 && export.file_count() <= MAX_FILES {
-            export
-                .file_names()
-                .filter_map(|name| export.file(name).map(|(_, digest)| (name.to_owned(), digest)))
-                .collect()
-        } else {
-            HashMap::new()
+        // A directory feed is served a file at a time: its files' tags are kept, not the whole
+        // feed's (which no request asks for).
+        let (digest, files) = match export.file_count() {
+            0 | 1 => (Some(export.digest().to_owned()), HashMap::new()),
+            n if n <= MAX_FILES => {
+                (None, export.file_digests().map(|(n, d)| (n.to_owned(), d.to_owned())).collect())
+            }
+            _ => (None, HashMap::new()),
         };
-        let entry = Kept {
-            inputs,
-            changes_at: export.changes_at.clone(),
-            digest: export.digest().to_owned(),
-            files,
-        };
+        let entry = Kept { inputs, changes_at: export.changes_at.clone(), digest, files };
         let mut kept =
             self.feed_tags.kept.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
         if kept.len() >= MAX_TAGS {
