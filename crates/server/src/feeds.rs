@@ -10,7 +10,7 @@
 //! which sends the headers only. A 200 is recorded before its body leaves (`Node::release`).
 //! `Cache-Control: private, no-cache`: only the caller may cache it, and must revalidate.
 //! Revalidation is cheap when nothing changed: the node keeps each caller's last tags with what
-//! they depend on (`service::FeedInputs`) and answers a matching `If-None-Match` from them.
+//! they depend on and answers a matching `If-None-Match` from them (`Node::prepare_feed`).
 
 use std::sync::Arc;
 
@@ -82,21 +82,17 @@ async fn serve(
             )));
         }
         let request = service::export::ExportRequest::for_feed(&collection, &name, &params)?;
-        let inputs = node.feed_inputs(&principal, &request)?;
-        let key = feed_key(&collection, &name, &params);
-        if let Some(tags) = &if_none_match
-            && let Some(digest) =
-                node.kept_feed_tag(&principal, &key, &inputs, file.as_deref(), &request.now)
-        {
-            let etag = format!("\"{digest}\"");
-            if none_match(tags, &etag) {
-                // Nothing changed since the feed was last written for this caller: no need to
-                // write it again to know its tag.
-                return Ok::<_, service::Error>((etag, "", Outcome::NotModified));
+        let holds = |digest: &str| {
+            if_none_match.as_deref().is_some_and(|tags| none_match(tags, &format!("\"{digest}\"")))
+        };
+        let prepared = match node.prepare_feed(&principal, &request, file.as_deref(), Some(&holds))? {
+            // Nothing changed since the feed was last written for this caller: no need to
+            // write it again to know its tag.
+            service::Feed::Current(digest) => {
+                return Ok::<_, service::Error>((format!("\"{digest}\""), "", Outcome::NotModified));
             }
-        }
-        let prepared = node.prepare_export(&principal, &request)?;
-        node.keep_feed_tag(&principal, key, inputs, &prepared);
+            service::Feed::Written(prepared) => *prepared,
+        };
         let (length, digest, media_type) = match &file {
             None => (prepared.len(), prepared.digest().to_owned(), prepared.media_type()),
             Some(file) => {
@@ -124,14 +120,6 @@ async fn serve(
     })
     .await??;
     Ok(respond(etag, media_type, outcome))
-}
-
-/// The key of a feed request among a caller's kept tags: collection, format and parameters
-/// (their order does not matter).
-fn feed_key(collection: &str, name: &str, params: &[(String, String)]) -> String {
-    let mut params: Vec<String> = params.iter().map(|(k, v)| format!("{k}={v}")).collect();
-    params.sort();
-    format!("{collection}\n{name}\n{}", params.join("\n"))
 }
 
 /// The response for a prepared feed: status, body and caching headers.

@@ -177,6 +177,9 @@ pub struct ExportRequest {
     pub kinds: Vec<formats::Kind>,
     /// Warninglists to use instead of the node's (`meridian export --warninglist`).
     pub warninglists: Option<Arc<formats::Warninglists>>,
+    /// For a feed request: the feed and its parameters (their order left out), which a
+    /// caller's kept tags are filed under (`feed_tags.rs`).
+    pub(crate) feed: Option<String>,
 }
 
 impl ExportRequest {
@@ -196,6 +199,7 @@ impl ExportRequest {
             nft: formats::nft::NftOptions::default(),
             kinds: Vec::new(),
             warninglists: None,
+            feed: None,
         }
     }
 }
@@ -231,6 +235,9 @@ impl ExportRequest {
         request.collection = Some(collection.to_owned());
         request.channel = "feed".into();
         request.rpz_serial = RpzSerial::Kept;
+        let mut sorted: Vec<String> = params.iter().map(|(k, v)| format!("{k}={v}")).collect();
+        sorted.sort();
+        request.feed = Some(format!("{collection}\n{name}\n{}", sorted.join("\n")));
         let allowed: &[&str] = match format {
             Format::Rpz => &["action", "walled_garden", "ip_triggers"],
             Format::SuricataFile(_) => &["prefix", "sid_range"],
@@ -587,7 +594,16 @@ impl Node {
         // Settings first: a bad setting is refused alike for every collection, visible or not.
         check_settings(request)?;
         let recipient = self.recipient(caller, request.partner.as_deref())?;
-        let collections = self.export_collections(&recipient, request.collection.as_deref())?;
+        self.prepare_export_for(&recipient, request)
+    }
+
+    /// [`Node::prepare_export`] for a recipient already worked out, settings checked.
+    pub(crate) fn prepare_export_for(
+        &self,
+        recipient: &Recipient,
+        request: &ExportRequest,
+    ) -> Result<PreparedExport, Error> {
+        let collections = self.export_collections(recipient, request.collection.as_deref())?;
         let sharing = self.sharing()?;
         let node_lists;
         let warninglists = match &request.warninglists {
@@ -623,7 +639,7 @@ impl Node {
                 );
                 let mut sink = Sink::new(request.format, &request.kinds);
                 let policy_withheld = self.each_shared(
-                    &recipient,
+                    recipient,
                     &sharing,
                     &collections,
                     &["indicator".to_owned()],
@@ -636,7 +652,7 @@ impl Node {
                         Ok(())
                     },
                 )?;
-                let (files, rpz_state) = self.finish_sink(sink, request, &recipient)?;
+                let (files, rpz_state) = self.finish_sink(sink, request, recipient)?;
                 (files, selector.withheld, policy_withheld, Vec::new(), rpz_state)
             }
             Purpose::Sharing => {
@@ -644,7 +660,7 @@ impl Node {
                 let mut versions: HashMap<(String, Option<String>), (Box<str>, Rule)> =
                     HashMap::new();
                 let policy_withheld = self.each_shared(
-                    &recipient,
+                    recipient,
                     &sharing,
                     &collections,
                     &[],
@@ -928,7 +944,7 @@ fn write_sharing(
 }
 
 /// Refuses settings the format's writer cannot use, by writing an empty export.
-fn check_settings(request: &ExportRequest) -> Result<(), Error> {
+pub(crate) fn check_settings(request: &ExportRequest) -> Result<(), Error> {
     let mut sink = Vec::new();
     match request.format {
         Format::Rpz => {

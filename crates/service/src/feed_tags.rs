@@ -20,7 +20,7 @@ use std::sync::Mutex;
 
 use sha2::{Digest as _, Sha256};
 
-use crate::export::{ExportRequest, PreparedExport};
+use crate::export::{ExportRequest, PreparedExport, Recipient};
 use crate::{Error, Node, Principal};
 
 /// Tags kept at most; when full, the cache starts over (pollers then pay one full write each).
@@ -32,7 +32,7 @@ const MAX_FILES: usize = 256;
 
 /// What a feed's bytes depend on besides its request and the clock.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct FeedInputs {
+pub(crate) struct FeedInputs {
     directory: i64,
     content: i64,
     reviews: (i64, i64),
@@ -56,20 +56,55 @@ pub(crate) struct FeedTags {
     kept: Mutex<HashMap<(store::UserId, String), Kept>>,
 }
 
+/// What a feed request gets from [`Node::prepare_feed`].
+#[derive(Debug)]
+pub enum Feed {
+    /// The caller holds the current feed: this is its tag (digest), kept from when the feed was
+    /// last written for the caller. Nothing was written, nothing is disclosed.
+    Current(String),
+    /// The feed as written now; nothing leaves until [`Node::release`].
+    Written(Box<PreparedExport>),
+}
+
 impl Node {
-    /// The inputs of `request` for `caller` as of now. Read them before writing the feed.
+    /// The feed `request` (made by [`ExportRequest::for_feed`]) for `caller` — its file `file`,
+    /// for a directory feed. When `holds` says the caller holds the tag kept from the last time
+    /// this feed was written for it, and nothing the feed depends on has changed since, the
+    /// feed is not written again ([`Feed::Current`]); otherwise it is written, and its tags
+    /// kept for next time.
     ///
     /// # Errors
-    /// Store and ledger failures; an unknown partner.
-    pub fn feed_inputs(
+    /// As [`Node::prepare_export`].
+    pub fn prepare_feed(
         &self,
         caller: &Principal,
         request: &ExportRequest,
-    ) -> Result<FeedInputs, Error> {
+        file: Option<&str>,
+        holds: Option<&dyn Fn(&str) -> bool>,
+    ) -> Result<Feed, Error> {
+        // Settings first, as for every export: a bad one is refused alike, kept tag or not.
+        crate::export::check_settings(request)?;
+        let recipient = self.recipient(caller, request.partner.as_deref())?;
+        // Read before the feed is written: a change while it is written makes the next
+        // request write it again rather than trust tags of a feed that missed it.
+        let inputs = self.feed_inputs(&recipient)?;
+        let key = (caller.user.id, request.feed.clone().unwrap_or_default());
+        if let Some(holds) = holds
+            && let Some(digest) = self.kept_feed_tag(&key, &inputs, file, &request.now)
+            && holds(&digest)
+        {
+            return Ok(Feed::Current(digest));
+        }
+        let export = self.prepare_export_for(&recipient, request)?;
+        self.keep_feed_tag(key, inputs, &export);
+        Ok(Feed::Written(Box::new(export)))
+    }
+
+    /// The inputs of a feed for `recipient` as of now.
+    fn feed_inputs(&self, recipient: &Recipient) -> Result<FeedInputs, Error> {
         let directory = self.store.directory_version()?;
         let content = self.store.content_version()?;
         let reviews = self.ledger.review_version()?;
-        let recipient = self.recipient(caller, request.partner.as_deref())?;
         let mut hasher = std::collections::hash_map::DefaultHasher::new();
         recipient.name.hash(&mut hasher);
         if let Some((peer, org, _)) = &recipient.partner {
@@ -79,19 +114,18 @@ impl Node {
         Ok(FeedInputs { directory, content, reviews, recipient: hasher.finish() })
     }
 
-    /// The tag (digest) of feed `key` — of its file `file`, for a directory feed — as last
-    /// written for `caller`, if `inputs` are still those it was written from and `now` is before
-    /// any of its indicators expires.
-    pub fn kept_feed_tag(
+    /// The tag (digest) of the feed under `key` — of its file `file`, for a directory feed — as
+    /// last written, if `inputs` are still those it was written from and `now` is before it
+    /// changes with the clock.
+    fn kept_feed_tag(
         &self,
-        caller: &Principal,
-        key: &str,
+        key: &(store::UserId, String),
         inputs: &FeedInputs,
         file: Option<&str>,
         now: &stix::Timestamp,
     ) -> Option<String> {
         let kept = self.feed_tags.kept.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
-        let entry = kept.get(&(caller.user.id, key.to_owned()))?;
+        let entry = kept.get(key)?;
         if entry.inputs != *inputs || entry.changes_at.as_ref().is_some_and(|at| now >= at) {
             return None;
         }
@@ -101,12 +135,10 @@ impl Node {
         }
     }
 
-    /// Keeps the tags of `export`, written for `caller` from `inputs` (read before it was
-    /// written), under `key`.
-    pub fn keep_feed_tag(
+    /// Keeps the tags of `export`, written from `inputs`, under `key`.
+    fn keep_feed_tag(
         &self,
-        caller: &Principal,
-        key: String,
+        key: (store::UserId, String),
         inputs: FeedInputs,
         export: &PreparedExport,
     ) {
@@ -125,7 +157,7 @@ impl Node {
         if kept.len() >= MAX_TAGS {
             kept.clear();
         }
-        kept.insert((caller.user.id, key), entry);
+        kept.insert(key, entry);
     }
 }
 

@@ -31,7 +31,7 @@ pub mod sharing;
 
 pub use erasure::Erased;
 pub use error::Error;
-pub use feed_tags::FeedInputs;
+pub use feed_tags::Feed;
 pub use node::{Checked, ImportReport, Node, ObjectPage, Options, now_micros};
 pub use policy_config::{OrgDeclarations, PolicyConfig};
 pub use store::micros_to_timestamp;
