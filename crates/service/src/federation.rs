@@ -240,14 +240,19 @@ impl Target<'_> {
         while let Ok(first) = pages.recv() {
             let started = std::time::Instant::now();
             let waited_for = started - waited;
-            let mut batch = vec![first?];
-            let mut objects = batch[0].objects.len();
+            // Pages that have arrived are gathered, up to a batch of objects.
+            let first = first?;
+            let (mut pages_in, mut position) = (1, first.position);
+            report.skipped += first.skipped;
+            let mut checked = first.objects;
             let mut failure = None;
-            while objects < IMPORT_BATCH {
+            while checked.len() < IMPORT_BATCH {
                 match pages.try_recv() {
                     Ok(Ok(page)) => {
-                        objects += page.objects.len();
-                        batch.push(page);
+                        pages_in += 1;
+                        position = page.position;
+                        report.skipped += page.skipped;
+                        checked.append(page.objects);
                     }
                     Ok(Err(e)) => {
                         failure = Some(e);
@@ -256,27 +261,16 @@ impl Target<'_> {
                     Err(_) => break,
                 }
             }
-            let mut checked = crate::Checked::default();
-            for page in &mut batch {
-                checked.append(std::mem::take(&mut page.objects));
-                report.skipped += page.skipped;
-            }
+            let objects = checked.len();
             let outcome = self.node.import_checked(self.local, checked, provenance)?;
-            tracing::debug!(peer = %self.peer.name, pages = batch.len(), objects, waited_ms = waited_for.as_millis(), import_ms = started.elapsed().as_millis(), "Imported pulled pages.");
+            tracing::debug!(peer = %self.peer.name, pages = pages_in, objects, waited_ms = waited_for.as_millis(), import_ms = started.elapsed().as_millis(), "Imported pulled pages.");
             report.pulled += outcome.added;
             report.rejected += outcome.rejected.len();
             for rejected in &outcome.rejected {
                 tracing::warn!(peer = %self.peer.name, object = %rejected.id, reason = rejected.message.as_deref().unwrap_or(""), "Refused a pulled object.");
             }
             // The batch is durable: only now does the cursor move past it.
-            if let Some(last) = batch.last() {
-                self.federation.set_cursor(
-                    &self.peer.name,
-                    "pull",
-                    self.collection,
-                    &last.position,
-                )?;
-            }
+            self.federation.set_cursor(&self.peer.name, "pull", self.collection, &position)?;
             if let Some(e) = failure {
                 return Err(e);
             }
