@@ -191,15 +191,16 @@ impl Federation {
                 let versions = stmt
                     .query_map([id], |r| r.get::<_, String>(0))?
                     .collect::<Result<Vec<_>, _>>()?;
-                let known = versions.iter().any(|v| v == version)
-                    || (!versions.is_empty()
-                        && (version.is_empty()
-                            || version.parse::<stix::Timestamp>().ok().is_some_and(|wanted| {
-                                versions.iter().any(|v| {
-                                    v.parse::<stix::Timestamp>().ok().as_ref() == Some(&wanted)
-                                })
-                            })));
-                out.push(known);
+                // The same text, or (unversioned objects) any version, or the same instant
+                // written differently (`.000Z` or not).
+                let exact = versions.iter().any(|v| v == version);
+                let unversioned = version.is_empty() && !versions.is_empty();
+                let same_instant = || {
+                    let wanted = version.parse::<stix::Timestamp>().ok();
+                    wanted.is_some()
+                        && versions.iter().any(|v| v.parse::<stix::Timestamp>().ok() == wanted)
+                };
+                out.push(exact || unversioned || same_instant());
             }
         }
         tx.finish()?;
