@@ -51,12 +51,22 @@ impl IndicatorSet {
     /// Opens a set saved by [`IndicatorSet::save`], memory-mapped (read instead when the file
     /// cannot be mapped, such as a pipe).
     pub fn load(path: &Path) -> Result<IndicatorSet, Error> {
-        let mut file = File::open(path).map_err(|e| Error::io(path, e))?;
+        let file = File::open(path).map_err(|e| Error::io(path, e))?;
+        IndicatorSet::load_opened(path, file, Vec::new())
+    }
+
+    /// [`IndicatorSet::load`] of `file`, opened at `path`, whose first bytes `head` were read
+    /// already (to recognise it).
+    pub(crate) fn load_opened(
+        path: &Path,
+        mut file: File,
+        head: Vec<u8>,
+    ) -> Result<IndicatorSet, Error> {
         let backing = match Mapped::new(&file) {
             Ok(map) => Backing::Mapped(map),
             Err(error) => {
                 tracing::debug!(path = %path.display(), %error, "Index not mapped; reading it.");
-                let mut bytes = Vec::new();
+                let mut bytes = head;
                 file.read_to_end(&mut bytes).map_err(|e| Error::io(path, e))?;
                 Backing::Owned(bytes)
             }

@@ -68,7 +68,7 @@ pub fn load(path: &Path, now: &stix::Timestamp) -> Result<Source, Error> {
     (&mut file).take(16).read_to_end(&mut bytes).map_err(|e| Error::io(path, e))?;
     if IndicatorSet::is_saved_index(&bytes) {
         // Used in place, memory-mapped.
-        return Ok(Source::Index(Box::new(IndicatorSet::load(path)?)));
+        return Ok(Source::Index(Box::new(IndicatorSet::load_opened(path, file, bytes)?)));
     }
     file.read_to_end(&mut bytes).map_err(|e| Error::io(path, e))?;
     let source_error = |message: String| Error::Source { path: path.into(), message };

@@ -190,6 +190,19 @@ fn match_saved_index_and_stdin() {
     let hit: serde_json::Value = serde_json::from_str(out.trim()).expect("one JSON line");
     assert_eq!(hit["indicator_ids"][0], "indicator--00000001-1111-4111-8111-111111111111");
     assert_eq!(hit["file"], "-");
+    // A saved index through a pipe (it cannot be mapped, and the bytes read to recognise it
+    // cannot be read again): `-i <(cat IDX)`.
+    let dir_path = dir.path().to_str().expect("utf-8 path");
+    std::fs::write(dir.path().join("dns.json"), log).expect("log written");
+    let piped = Command::new("bash")
+        .arg("-c")
+        .arg(format!("\"$0\" match --count -i <(cat '{index}') '{dir_path}/dns.json'",))
+        .arg(env!("CARGO_BIN_EXE_meridian"))
+        .output()
+        .expect("bash runs");
+    let stderr = String::from_utf8_lossy(&piped.stderr);
+    assert!(piped.status.success(), "{stderr}");
+    assert_eq!(String::from_utf8_lossy(&piped.stdout).trim(), "1");
 }
 
 /// The benchmark generator's small instance: `--count` equals the exact number of hit lines it
